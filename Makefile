@@ -1,0 +1,69 @@
+# ContinuousNet reproduction harness. `make help` lists the targets.
+GO ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+EXP = $(GO) run ./experiments
+
+.PHONY: help test vet lint unit purego reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
+
+help:
+	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
+	@echo "make test        vet, staticcheck, unit tests, pure-Go kernel leg (what CI runs)"
+	@echo "make figure3     the pendulum convergence test (claim a)"
+	@echo "make figure4     the CIFAR-10 manifestation sweep (claims a, b)"
+	@echo "make table1      incremental-in-depth training (claim c)"
+	@echo "make coarsening  post-training coarsening (claim d)"
+	@echo "make smoke       every experiment at the smoke profile (results/smoke/)"
+	@echo "make tables figures  regenerate outputs from result records alone"
+	@echo "make data        locate and verify the datasets (CNET_DATA)"
+	@echo "make bench       kernel and training-step benchmarks"
+	@echo "make fuzz        long fuzzing of parsers and readers"
+
+test: vet lint unit purego
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test ./...
+
+purego:
+	$(GO) test -tags purego -short ./nnlib/...
+
+reproduce:
+	$(EXP) -profile quick
+
+figure3:
+	$(EXP) -profile quick -only '^resnets-as-integrators$$'
+
+figure4:
+	$(EXP) -profile quick -only '^rk-consistency$$'
+
+table1:
+	$(EXP) -profile quick -only '^incremental-training$$'
+
+coarsening:
+	$(EXP) -profile quick -only '^coarsening$$'
+
+smoke:
+	$(EXP) -profile smoke
+
+tables:
+	$(EXP) -tables
+
+figures:
+	$(EXP) -figures
+
+data:
+	$(GO) run ./datasets/cmd/cnet-data
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./nnlib/...
+
+fuzz:
+	@echo "see the fuzz targets listed in README.md"
+
+generate:
+	$(GO) generate ./...

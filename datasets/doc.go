@@ -1,0 +1,2 @@
+// Package datasets reads and verifies the datasets of the experiments.
+package datasets

@@ -1,0 +1,167 @@
+package kernels
+
+import "fmt"
+
+func checkLen2(name string, dst, x []float32) {
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("kernels.%s: len(dst)=%d != len(x)=%d", name, len(dst), len(x)))
+	}
+}
+
+func checkLen3(name string, dst, x, y []float32) {
+	if len(dst) != len(x) || len(x) != len(y) {
+		panic(fmt.Sprintf("kernels.%s: lengths differ: len(dst)=%d len(x)=%d len(y)=%d", name, len(dst), len(x), len(y)))
+	}
+}
+
+// Add sets dst[i] = x[i] + y[i]. dst may alias x or y.
+//
+//	for i := range dst { dst[i] = x[i] + y[i] }
+func Add(dst, x, y []float32) {
+	checkLen3("Add", dst, x, y)
+	for i := range dst {
+		dst[i] = x[i] + y[i]
+	}
+}
+
+// Sub sets dst[i] = x[i] - y[i]. dst may alias x or y.
+//
+//	for i := range dst { dst[i] = x[i] - y[i] }
+func Sub(dst, x, y []float32) {
+	checkLen3("Sub", dst, x, y)
+	for i := range dst {
+		dst[i] = x[i] - y[i]
+	}
+}
+
+// Mul sets dst[i] = x[i] * y[i]. dst may alias x or y.
+//
+//	for i := range dst { dst[i] = x[i] * y[i] }
+func Mul(dst, x, y []float32) {
+	checkLen3("Mul", dst, x, y)
+	for i := range dst {
+		dst[i] = x[i] * y[i]
+	}
+}
+
+// Max sets dst[i] = max(x[i], y[i]). dst may alias x or y.
+//
+//	for i := range dst { dst[i] = max(x[i], y[i]) }
+func Max(dst, x, y []float32) {
+	checkLen3("Max", dst, x, y)
+	for i := range dst {
+		dst[i] = max(x[i], y[i])
+	}
+}
+
+// Scale sets dst[i] = a * x[i]. dst may alias x.
+//
+//	for i := range dst { dst[i] = a * x[i] }
+func Scale(dst []float32, a float32, x []float32) {
+	checkLen2("Scale", dst, x)
+	for i := range dst {
+		dst[i] = a * x[i]
+	}
+}
+
+// Axpy sets y[i] += a * x[i].
+//
+//	for i := range y { y[i] += a * x[i] }
+func Axpy(a float32, x, y []float32) {
+	checkLen2("Axpy", y, x)
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+// Relu sets dst[i] = max(x[i], 0), with NaN mapped to 0. dst may alias x.
+//
+//	for i := range dst { if x[i] > 0 { dst[i] = x[i] } else { dst[i] = 0 } }
+func Relu(dst, x []float32) {
+	checkLen2("Relu", dst, x)
+	for i := range dst {
+		if x[i] > 0 {
+			dst[i] = x[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// ReluBackward sets dx[i] = dy[i] where x[i] > 0 and 0 elsewhere; x is the
+// ReLU's input (or its output: both are > 0 at the same places). dx may
+// alias dy.
+//
+//	for i := range dx { if x[i] > 0 { dx[i] = dy[i] } else { dx[i] = 0 } }
+func ReluBackward(dx, dy, x []float32) {
+	checkLen3("ReluBackward", dx, dy, x)
+	for i := range dx {
+		if x[i] > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// Sum returns Σ x[i]. Assembly variants sum in a fixed lane order, so the
+// result is deterministic for a given level but may differ from the
+// sequential loop in the last bits.
+//
+//	var s float32; for i := range x { s += x[i] }; return s
+func Sum(x []float32) float32 {
+	var s float32
+	for i := range x {
+		s += x[i]
+	}
+	return s
+}
+
+// SumSq returns Σ x[i]², with the same ordering caveat as Sum.
+//
+//	var s float32; for i := range x { s += x[i] * x[i] }; return s
+func SumSq(x []float32) float32 {
+	var s float32
+	for i := range x {
+		s += x[i] * x[i]
+	}
+	return s
+}
+
+// Dot returns Σ x[i]·y[i], with the same ordering caveat as Sum.
+//
+//	var s float32; for i := range x { s += x[i] * y[i] }; return s
+func Dot(x, y []float32) float32 {
+	checkLen2("Dot", x, y)
+	var s float32
+	for i := range x {
+		s += x[i] * y[i]
+	}
+	return s
+}
+
+// RowSums sets dst[r] = Σ_c x[r*cols+c] for a rows×cols row-major matrix.
+//
+//	for r := range dst { dst[r] = Sum(x[r*cols : (r+1)*cols]) }
+func RowSums(dst, x []float32, cols int) {
+	checkRows("RowSums", dst, x, cols)
+	for r := range dst {
+		dst[r] = Sum(x[r*cols : (r+1)*cols])
+	}
+}
+
+// RowSumSqs sets dst[r] = Σ_c x[r*cols+c]² for a rows×cols row-major matrix.
+//
+//	for r := range dst { dst[r] = SumSq(x[r*cols : (r+1)*cols]) }
+func RowSumSqs(dst, x []float32, cols int) {
+	checkRows("RowSumSqs", dst, x, cols)
+	for r := range dst {
+		dst[r] = SumSq(x[r*cols : (r+1)*cols])
+	}
+}
+
+func checkRows(name string, dst, x []float32, cols int) {
+	if cols < 0 || len(x) != len(dst)*cols {
+		panic(fmt.Sprintf("kernels.%s: len(x)=%d != len(dst)=%d × cols=%d", name, len(x), len(dst), cols))
+	}
+}

@@ -1,0 +1,102 @@
+package kernels
+
+import "fmt"
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, where
+// op(X) is X, or Xᵀ when the matching trans flag is set. op(A) is m×k, op(B)
+// is k×n and C is m×n; lda, ldb and ldc are the row strides of A, B and C as
+// stored. BLAS semantics: beta = 0 does not read C (NaNs in C are
+// overwritten), alpha = 0 (or k = 0) does not read A or B.
+//
+// Every element of C is accumulated over p in the same order whatever the
+// number of threads, so results do not depend on Threads.
+//
+// Reference loop (the pure-Go twin):
+//
+//	for i := 0; i < m; i++ {
+//		for j := 0; j < n; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += A(i,p) * B(p,j) // A(i,p) = a[i*lda+p], or a[p*lda+i] when transA
+//			}
+//			if beta == 0 {
+//				c[i*ldc+j] = alpha * s
+//			} else {
+//				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+//			}
+//		}
+//	}
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	sgemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// checkGemm panics, naming Sgemm and the mismatch, if the operands cannot
+// hold the shapes they are given.
+func checkGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels.Sgemm: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if ldc < max(n, 1) {
+		panic(fmt.Sprintf("kernels.Sgemm: ldc=%d < n=%d", ldc, n))
+	}
+	if m > 0 && n > 0 && len(c) < (m-1)*ldc+n {
+		panic(fmt.Sprintf("kernels.Sgemm: len(c)=%d < %d needed for %d×%d with ldc=%d", len(c), (m-1)*ldc+n, m, n, ldc))
+	}
+	if alpha == 0 || k == 0 || m == 0 || n == 0 {
+		return
+	}
+	if lda < max(ac, 1) {
+		panic(fmt.Sprintf("kernels.Sgemm: lda=%d < %d columns of A (transA=%v)", lda, ac, transA))
+	}
+	if ldb < max(bc, 1) {
+		panic(fmt.Sprintf("kernels.Sgemm: ldb=%d < %d columns of B (transB=%v)", ldb, bc, transB))
+	}
+	if len(a) < (ar-1)*lda+ac {
+		panic(fmt.Sprintf("kernels.Sgemm: len(a)=%d < %d needed for %d×%d with lda=%d", len(a), (ar-1)*lda+ac, ar, ac, lda))
+	}
+	if len(b) < (br-1)*ldb+bc {
+		panic(fmt.Sprintf("kernels.Sgemm: len(b)=%d < %d needed for %d×%d with ldb=%d", len(b), (br-1)*ldb+bc, br, bc, ldb))
+	}
+}
+
+// sgemmGeneric is the reference loop of Sgemm.
+func sgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			if alpha != 0 {
+				for p := 0; p < k; p++ {
+					var av, bv float32
+					if transA {
+						av = a[p*lda+i]
+					} else {
+						av = a[i*lda+p]
+					}
+					if transB {
+						bv = b[j*ldb+p]
+					} else {
+						bv = b[p*ldb+j]
+					}
+					s += av * bv
+				}
+			}
+			if beta == 0 {
+				c[i*ldc+j] = alpha * s
+			} else {
+				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			}
+		}
+	}
+}
