@@ -1,0 +1,301 @@
+// Package report regenerates the harness's outputs from result records alone:
+// the verdict table (paper.Judge over the profile's entries), each
+// experiment's tables (Markdown through tablewriter, and CSV) and figures
+// (PNG and SVG through gonum/plot). It computes nothing that a record does
+// not hold, so `make tables` and `make figures` work from a clean clone.
+//
+// Outputs of an experiment are written only when that experiment has usable
+// records: a run without data (CIFAR-10 missing) leaves committed tables and
+// figures untouched. Every file is written atomically (temporary file, then
+// rename).
+package report
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/continuousnet/repro/experiments/internal/record"
+	"github.com/continuousnet/repro/paper"
+)
+
+// Options says which profile the records belong to and where its outputs go.
+type Options struct {
+	Profile    string // smoke, quick or paper
+	ResultsDir string // tables and verdicts
+	FiguresDir string // figures
+}
+
+// Summary is what Regenerate produced.
+type Summary struct {
+	Verdicts []paper.Verdict
+	Files    []string // paths written, in the order written
+}
+
+// Experiment names (spec names) whose records the report reads.
+const (
+	expIntegrators = "resnets-as-integrators"
+	expConsistency = "rk-consistency"
+	expIncremental = "incremental-training"
+	expCoarsening  = "coarsening"
+)
+
+// Regenerate writes verdicts.md and verdicts.csv into opts.ResultsDir, and
+// each experiment's tables and figures, from recs. Records of another
+// profile than opts.Profile are ignored (records without a profile are
+// kept). The verdicts are always written; an experiment's tables and figures
+// only when it has records with status ok that hold what they need.
+func Regenerate(opts Options, recs []*record.Record) (*Summary, error) {
+	if !slices.Contains(paper.Profiles, opts.Profile) {
+		return nil, fmt.Errorf("report: profile %q is not one of %v", opts.Profile, paper.Profiles)
+	}
+	if opts.ResultsDir == "" || opts.FiguresDir == "" {
+		return nil, fmt.Errorf("report: ResultsDir and FiguresDir are required (got %q, %q)", opts.ResultsDir, opts.FiguresDir)
+	}
+	ix := newIndex(opts.Profile, recs)
+	s := &Summary{Verdicts: paper.Judge(sortEntries(paper.ForProfile(opts.Profile)), ix.lookup)}
+	w := &writer{sum: s}
+
+	md, csvb, err := verdictTables(opts.Profile, s.Verdicts)
+	if err != nil {
+		return nil, err
+	}
+	w.file(filepath.Join(opts.ResultsDir, "verdicts.md"), md)
+	w.file(filepath.Join(opts.ResultsDir, "verdicts.csv"), csvb)
+
+	for _, gen := range []func(*index, *writer, Options){genFigure3, genFigure4, genTable1, genCoarsening} {
+		gen(ix, w, opts)
+		if w.err != nil {
+			return s, w.err
+		}
+	}
+	return s, w.err
+}
+
+// sortEntries orders entries by claim, keeping file order within a claim.
+func sortEntries(es []paper.Entry) []paper.Entry {
+	slices.SortStableFunc(es, func(a, b paper.Entry) int { return cmp.Compare(a.Claim, b.Claim) })
+	return es
+}
+
+// writer writes files atomically and remembers the first error.
+type writer struct {
+	sum *Summary
+	err error
+}
+
+func (w *writer) file(path string, data []byte) {
+	if w.err != nil {
+		return
+	}
+	if err := record.WriteFileAtomic(path, data); err != nil {
+		w.err = fmt.Errorf("report: %w", err)
+		return
+	}
+	w.sum.Files = append(w.sum.Files, path)
+}
+
+// table writes name.md and name.csv into dir.
+func (w *writer) table(dir, name string, t *table) {
+	if w.err != nil {
+		return
+	}
+	md, err := t.markdown()
+	if err != nil {
+		w.err = fmt.Errorf("report: %s: %w", name, err)
+		return
+	}
+	w.file(filepath.Join(dir, name+".md"), md)
+	w.file(filepath.Join(dir, name+".csv"), t.csv())
+}
+
+// index gives access to the records of one profile.
+type index struct {
+	byKey map[string]*record.Record // experiment + "\x00" + run
+	byRun map[string]*record.Record // run name, first experiment in name order
+	exp   map[string][]*record.Record
+}
+
+func newIndex(profile string, recs []*record.Record) *index {
+	ix := &index{byKey: map[string]*record.Record{}, byRun: map[string]*record.Record{}, exp: map[string][]*record.Record{}}
+	var keep []*record.Record
+	for _, r := range recs {
+		if r == nil || (r.Profile != "" && r.Profile != profile) {
+			continue
+		}
+		keep = append(keep, r)
+	}
+	// Deterministic order whatever the caller's: by experiment, run, end time.
+	slices.SortStableFunc(keep, func(a, b *record.Record) int {
+		return cmp.Or(cmp.Compare(a.Experiment, b.Experiment), cmp.Compare(a.Run, b.Run), a.Provenance.End.Compare(b.Provenance.End))
+	})
+	for _, r := range keep {
+		k := r.Experiment + "\x00" + r.Run
+		if old, ok := ix.byKey[k]; ok {
+			// Two records of one run: the later one wins.
+			ix.exp[r.Experiment] = slices.DeleteFunc(ix.exp[r.Experiment], func(x *record.Record) bool { return x == old })
+		}
+		ix.byKey[k] = r
+		ix.exp[r.Experiment] = append(ix.exp[r.Experiment], r)
+	}
+	for _, r := range keep {
+		if _, ok := ix.byRun[r.Run]; !ok && ix.byKey[r.Experiment+"\x00"+r.Run] == r {
+			ix.byRun[r.Run] = r
+		}
+	}
+	return ix
+}
+
+// find returns the record of (experiment, run). A training or sweep run
+// ("train/…", "sweep/…") recorded under another experiment that shares it
+// through the run graph is found by its run name.
+func (ix *index) find(experiment, run string) *record.Record {
+	if r := ix.byKey[experiment+"\x00"+run]; r != nil {
+		return r
+	}
+	if strings.HasPrefix(run, "train/") || strings.HasPrefix(run, "sweep/") {
+		return ix.byRun[run]
+	}
+	return nil
+}
+
+// ok returns the experiment's records with status ok, in run-name order.
+func (ix *index) ok(experiment string) []*record.Record {
+	var out []*record.Record
+	for _, r := range ix.exp[experiment] {
+		if r.Status == record.StatusOK {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// lookup implements paper.Lookup over the index.
+func (ix *index) lookup(experiment, run, metric string) (float64, string, string, bool) {
+	r := ix.find(experiment, run)
+	if r == nil {
+		return 0, "", "", false
+	}
+	switch r.Status {
+	case record.StatusOK:
+	case record.StatusSkipped:
+		return 0, paper.StatusSkipped, r.Error, true
+	case record.StatusFailed:
+		return 0, paper.StatusFailed, r.Error, true
+	default:
+		return 0, r.Status, r.Error, true
+	}
+	v, err := metricValue(r, metric)
+	if errors.Is(err, errNoPoint) {
+		return 0, paper.StatusNoPoint, err.Error(), true
+	}
+	if err != nil {
+		return 0, paper.StatusNoMetric, err.Error(), true
+	}
+	return v, paper.StatusOK, dataNote(r), true
+}
+
+// errNoPoint: the series exists but was not measured at the requested x.
+var errNoPoint = errors.New("not measured")
+
+// metricValue resolves a plain metric or a series point (paper.SeriesRef).
+func metricValue(r *record.Record, metric string) (float64, error) {
+	ref, isSeries, err := paper.ParseSeriesRef(metric)
+	if err != nil {
+		return 0, err
+	}
+	if !isSeries {
+		v, ok := r.Metric(metric)
+		if !ok {
+			return 0, fmt.Errorf("the record of %s/%s has no metric %s", r.Experiment, r.Run, metric)
+		}
+		return v, nil
+	}
+	found := false
+	for _, s := range r.Series {
+		if s.Name != ref.Name || !labelsMatch(s.Labels, ref.Labels) {
+			continue
+		}
+		found = true
+		for i, x := range s.X {
+			if i < len(s.Y) && math.Abs(x-ref.X) <= 1e-9*math.Max(1, math.Abs(ref.X)) {
+				return s.Y[i], nil
+			}
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("the record of %s/%s has no series %s with labels %v", r.Experiment, r.Run, ref.Name, ref.Labels)
+	}
+	return 0, fmt.Errorf("%w: the record of %s/%s: series %s %v has no point at x = %g", errNoPoint, r.Experiment, r.Run, ref.Name, ref.Labels, ref.X)
+}
+
+func labelsMatch(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// dataNote says when a record's data were the JPEG copy of CIFAR-10, as its
+// dataset fingerprint or configuration records it.
+func dataNote(r *record.Record) string {
+	if strings.Contains(strings.ToLower(r.Provenance.Dataset), "jpeg") {
+		return "measured on the JPEG copy of CIFAR-10"
+	}
+	if b, err := json.Marshal(r.Config); err == nil && strings.Contains(strings.ToLower(string(b)), "jpeg") {
+		return "measured on the JPEG copy of CIFAR-10"
+	}
+	return ""
+}
+
+// Scheme ids and their labels in figures and tables.
+var schemeLabels = map[string]string{
+	"euler":       "Euler",
+	"midpoint":    "Midpoint",
+	"rk4-classic": "RK4-classic",
+	"rk4-38":      "RK4-3/8",
+	"true":        "True field",
+}
+
+// schemeOrder is the order of schemes in legends and tables.
+var schemeOrder = []string{"true", "euler", "midpoint", "rk4-classic", "rk4-38"}
+
+// schemeStages is the number of residual-unit evaluations per step.
+var schemeStages = map[string]int{"euler": 1, "midpoint": 2, "rk4-classic": 4, "rk4-38": 4}
+
+func schemeLabel(id string) string {
+	if l, ok := schemeLabels[id]; ok {
+		return l
+	}
+	return id
+}
+
+func schemeRank(id string) int {
+	if i := slices.Index(schemeOrder, id); i >= 0 {
+		return i
+	}
+	return len(schemeOrder)
+}
+
+// runScheme returns the scheme id of a run named train/<scheme>-k<K> or
+// train/<scheme>-refined-…, preferring the record's config field "scheme".
+func runScheme(r *record.Record) string {
+	if s, ok := r.Config["scheme"].(string); ok && s != "" {
+		return s
+	}
+	name := r.Run[strings.IndexByte(r.Run, '/')+1:]
+	best := ""
+	for id := range schemeStages {
+		if strings.HasPrefix(name, id+"-") && len(id) > len(best) {
+			best = id
+		}
+	}
+	return best
+}

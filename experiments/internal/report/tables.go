@@ -1,0 +1,203 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/continuousnet/repro/paper"
+)
+
+// table is a header and rows of cells, rendered as Markdown (tablewriter)
+// or CSV (encoding/csv). title and notes frame the Markdown form only.
+type table struct {
+	title  string
+	header []string
+	rows   [][]string
+	notes  []string
+}
+
+func (t *table) add(cells ...string) {
+	if len(cells) != len(t.header) {
+		panic(fmt.Sprintf("report: table %q: row of %d cells, header of %d", t.title, len(cells), len(t.header)))
+	}
+	t.rows = append(t.rows, cells)
+}
+
+// markdown renders the table with tablewriter's Markdown renderer, under a
+// heading and above its notes. Pipes in cells are escaped.
+func (t *table) markdown() ([]byte, error) {
+	var b bytes.Buffer
+	if t.title != "" {
+		fmt.Fprintf(&b, "# %s\n\n", t.title)
+	}
+	tab := tablewriter.NewTable(&b,
+		tablewriter.WithRenderer(renderer.NewMarkdown()),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+	)
+	tab.Header(escapeCells(t.header))
+	for _, r := range t.rows {
+		if err := tab.Append(escapeCells(r)); err != nil {
+			return nil, err
+		}
+	}
+	if err := tab.Render(); err != nil {
+		return nil, err
+	}
+	if len(t.notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range t.notes {
+			fmt.Fprintf(&b, "%s\n", n)
+		}
+	}
+	return b.Bytes(), nil
+}
+
+func escapeCells(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = strings.ReplaceAll(c, "|", `\|`)
+	}
+	return out
+}
+
+// csv renders the header and rows as CSV.
+func (t *table) csv() []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(t.header) // a bytes.Buffer does not fail
+	_ = w.WriteAll(t.rows)
+	return b.Bytes()
+}
+
+// verdictTables renders the verdicts as Markdown (with a per-claim count) and
+// CSV (every field).
+func verdictTables(profile string, vs []paper.Verdict) (md, csvb []byte, err error) {
+	t := &table{
+		title:  "Verdicts (profile " + profile + ")",
+		header: []string{"claim", "experiment", "run", "metric", "reported", "measured", "tolerance", "profile", "verdict", "reason", "source"},
+	}
+	for _, v := range vs {
+		t.add(v.Claim, v.Experiment, v.Run, v.Metric, v.Reported, orDash(v.Measured), v.Tolerance, v.Profile, v.Verdict, v.Reason, v.Source)
+	}
+	t.notes = append(t.notes, verdictCounts(vs)...)
+	t.notes = append(t.notes, "",
+		"Sources as labelled in the project's notes on the paper: [CODE] the authors' code, [NB] an authors' notebook output,",
+		"[README] an authors' README, [INFERRED] a deduction (the pre-registered criteria of issue 8 are labelled so),",
+		"[UNCONFIRMED] plausible but not verifiable. Accuracies are in percent, points (pts) are percentage points.",
+		"Regenerated from the result records by `go run ./experiments -tables`; do not edit.")
+	if md, err = t.markdown(); err != nil {
+		return nil, nil, err
+	}
+	c := &table{header: []string{"id", "claim", "experiment", "run", "metric", "reported", "measured", "tolerance", "profile", "verdict", "reason", "source", "location"}}
+	for _, v := range vs {
+		c.add(v.ID, v.Claim, v.Experiment, v.Run, v.Metric, v.Reported, v.Measured, v.Tolerance, v.Profile, v.Verdict, v.Reason, v.Source, v.Location)
+	}
+	return md, c.csv(), nil
+}
+
+// verdictCounts returns one line per claim: "claim a: 5 PASS, 1 FAIL, …".
+func verdictCounts(vs []paper.Verdict) []string {
+	kinds := []string{paper.Pass, paper.Fail, paper.Skip, paper.Error}
+	counts := map[string]map[string]int{}
+	var claims []string
+	for _, v := range vs {
+		if counts[v.Claim] == nil {
+			counts[v.Claim] = map[string]int{}
+			claims = append(claims, v.Claim)
+		}
+		counts[v.Claim][v.Verdict]++
+	}
+	var out []string
+	for _, c := range claims {
+		var parts []string
+		for _, k := range kinds {
+			if n := counts[c][k]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, k))
+			}
+		}
+		out = append(out, fmt.Sprintf("- claim %s: %s", c, strings.Join(parts, ", ")))
+	}
+	return out
+}
+
+// PrintVerdicts prints the verdicts as a text table for a terminal or a log,
+// followed by the count per claim. Long criteria and reasons wrap.
+func PrintVerdicts(w io.Writer, vs []paper.Verdict) error {
+	tab := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithRowMaxWidth(40),
+	)
+	tab.Header([]string{"claim", "experiment", "metric", "reported", "measured", "tolerance", "verdict", "reason"})
+	for _, v := range vs {
+		if err := tab.Append([]string{v.Claim, v.Experiment, v.Metric, v.Reported, orDash(v.Measured), v.Tolerance, v.Verdict, v.Reason}); err != nil {
+			return err
+		}
+	}
+	if err := tab.Render(); err != nil {
+		return err
+	}
+	for _, l := range verdictCounts(vs) {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// Number formats for tables.
+
+// pct formats a fraction in [0,1] as a percentage with two decimals.
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(100*v, 'f', 2, 64)
+}
+
+// num formats with up to 4 significant digits.
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case v == math.Trunc(v) && math.Abs(v) < 1e15:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// fixed formats with d decimals.
+func fixed(v float64, d int) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', d, 64)
+}
+
+// metricOr returns the record metric or NaN.
+func metricOr(m map[string]float64, name string) float64 {
+	if v, ok := m[name]; ok {
+		return v
+	}
+	return math.NaN()
+}
