@@ -1,0 +1,583 @@
+package harness_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/continuousnet/repro/experiments/internal/harness"
+	"github.com/continuousnet/repro/experiments/internal/harness/toykind"
+	"github.com/continuousnet/repro/experiments/internal/provenance"
+	"github.com/continuousnet/repro/experiments/internal/record"
+	"github.com/continuousnet/repro/experiments/internal/spec"
+)
+
+func init() { toykind.Register() }
+
+var host = &provenance.Host{Commit: "test", GoVersion: "go", CPUModel: "cpu"}
+
+func parse(t testing.TB, name, src string) *spec.Spec {
+	t.Helper()
+	s, err := spec.Parse(name, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func load(t testing.TB, files ...string) []*spec.Spec {
+	t.Helper()
+	var out []*spec.Spec
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, parse(t, f, string(data)))
+	}
+	return out
+}
+
+func resolve(t testing.TB, profile string, specs ...*spec.Spec) *harness.Plan {
+	t.Helper()
+	p, err := harness.Resolve(specs, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type dirs struct{ cache, results string }
+
+func newDirs(t *testing.T) dirs {
+	d := t.TempDir()
+	return dirs{filepath.Join(d, "cache"), filepath.Join(d, "results")}
+}
+
+func execute(t *testing.T, ctx context.Context, p *harness.Plan, d dirs, mod func(*harness.Options)) (*harness.Summary, string) {
+	t.Helper()
+	var out bytes.Buffer
+	opt := harness.Options{Cache: &harness.Cache{Dir: d.cache}, ResultsDir: d.results, Jobs: 2, Out: &out, Host: host}
+	if mod != nil {
+		mod(&opt)
+	}
+	sum, err := harness.Execute(ctx, p, opt)
+	if err != nil {
+		t.Fatalf("Execute: %v\n%s", err, out.String())
+	}
+	return sum, out.String()
+}
+
+func readRecord(t *testing.T, d dirs, exp, run string) *record.Record {
+	t.Helper()
+	r, err := record.Read(harness.RecordPath(d.results, exp, run))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// resultBytes is the computed part of a record: what must not depend on
+// interruptions, scheduling or the machine's clock.
+func resultBytes(t *testing.T, r *record.Record) string {
+	t.Helper()
+	b, err := json.Marshal(struct {
+		M map[string]float64
+		S []record.Series
+		K string
+		C map[string]any
+	}{r.Metrics, r.Series, r.Key, r.Config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestGoldenKey(t *testing.T) {
+	p := resolve(t, spec.Quick, load(t, "toy-chain.yaml")...)
+	got := map[string]string{}
+	for _, tg := range p.Targets {
+		got[tg.Run.Name] = tg.Unit.Key
+	}
+	// If the key computation changes on purpose, every cached result is
+	// recomputed: update these only then.
+	want := map[string]string{
+		"walk/0.5": "d1c77f7d9a1d926ba208639ed0729914a284b6593ecb363965025a489737fb16",
+		"walk/0.9": "ffca0d9d1fd94f333dc12abe612e4c2d0457bdfa342d7703504d360ef8bd3dd8",
+		"total":    "b94088c5c8a967999ab56377e151c91a26d6ecda071871245721367a0260ebb7",
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("key of %s = %s, want %s", name, got[name], w)
+		}
+	}
+	// What the key hashes, spelled out.
+	cfg, err := json.Marshal(p.Targets[0].Unit.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"dataset":"","kind":"toy","needs":null,"params":{"decay":0.5,"mode":"walk","steps":20},"schema":1,"seed":1,"version":1}`; string(cfg) != want {
+		t.Errorf("config of walk/0.5:\n%s\nwant\n%s", cfg, want)
+	}
+	// The smoke profile changes the walks' params, and through them the
+	// key of the run that needs them.
+	ps := resolve(t, spec.Smoke, load(t, "toy-chain.yaml")...)
+	for i, tg := range ps.Targets {
+		if tg.Unit.Key == p.Targets[i].Unit.Key {
+			t.Errorf("%s: smoke and quick keys are equal", tg.Run.Name)
+		}
+	}
+}
+
+func TestKeyIgnoresNamesAndOrder(t *testing.T) {
+	a := parse(t, "a.yaml", "name: a\nruns:\n  - name: x\n    kind: toy\n    seed: 3\n    params: {steps: 2, decay: 0.5, mode: walk}\n")
+	b := parse(t, "b.yaml", "name: b\nruns:\n  - name: other/name\n    kind: toy\n    seed: 3\n    params:\n      mode: walk\n      decay: 0.50\n      steps: 2\n")
+	c := parse(t, "c.yaml", "name: c\nruns:\n  - name: x\n    kind: toy\n    seed: 4\n    params: {steps: 2, decay: 0.5, mode: walk}\n")
+	p := resolve(t, spec.Quick, a, b, c)
+	if len(p.Units) != 2 || p.Targets[0].Unit != p.Targets[1].Unit || p.Targets[2].Unit == p.Targets[0].Unit {
+		t.Errorf("want runs a/x and b/other/name to share a unit and c/x (another seed) to differ; got %d units", len(p.Units))
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"unknown kind", "name: x\nruns:\n  - name: a\n    kind: tyo\n", []string{"x.yaml:4:", `unknown kind "tyo"`, "toy, toy-exclusive, toy-records"}},
+		{"misspelled param", "name: x\nruns:\n  - name: a\n    kind: toy\n    params:\n      steps: 1\n      decya: 1\n      mode: walk\n", []string{"x.yaml:7:", `"decya"`, `did you mean "decay"`, "valid keys: steps, decay, mode, panic_at"}},
+		{"missing param", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, mode: walk}\n", []string{"x.yaml:5:", `missing "decay"`}},
+		{"bad value", "name: x\nruns:\n  - name: a\n    kind: toy\n    params:\n      steps: 1\n      decay: 1\n      mode: wlak\n", []string{"x.yaml:8:", `unknown mode "wlak"`, "valid choices: sum, walk"}},
+		{"profile override misspelled", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: 1, mode: walk}\n    profiles:\n      quick: {stpes: 3}\n", []string{"x.yaml:7:", `"stpes"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := harness.Resolve([]*spec.Spec{parse(t, "x.yaml", tt.src)}, spec.Quick)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSecondInvocationComputesNothing(t *testing.T) {
+	d := newDirs(t)
+	p := resolve(t, spec.Quick, load(t, "toy-chain.yaml", "toy-shared.yaml")...)
+	sum, out := execute(t, context.Background(), p, d, nil)
+	if sum.Ran != 3 || sum.Cached != 0 || sum.Failed != 0 {
+		t.Fatalf("first: %s\n%s", sum, out)
+	}
+	if sum.Written != 4 {
+		t.Errorf("first: wrote %d records, want 4 (one per target)", sum.Written)
+	}
+	total := readRecord(t, d, "toy-chain", "total")
+	w5, w9 := readRecord(t, d, "toy-chain", "walk/0.5"), readRecord(t, d, "toy-chain", "walk/0.9")
+	if got, want := total.Metrics["x"], w5.Metrics["x"]+w9.Metrics["x"]+3; got != want {
+		t.Errorf("total x = %v, want the sum of its needs + 3 = %v", got, want)
+	}
+	shared := readRecord(t, d, "toy-shared", "same-walk")
+	if shared.Key != w5.Key || resultBytes(t, shared) != resultBytes(t, w5) || shared.Experiment != "toy-shared" {
+		t.Errorf("the shared run's record differs from toy-chain's walk/0.5")
+	}
+
+	sum2, out2 := execute(t, context.Background(), p, d, nil)
+	if sum2.Ran != 0 || sum2.Cached != 3 || sum2.Written != 0 || sum2.Changed() {
+		t.Errorf("second: %+v", sum2)
+	}
+	if !strings.Contains(sum2.String(), "nothing to compute") {
+		t.Errorf("second summary %q does not say nothing was computed", sum2.String())
+	}
+	if strings.Contains(out2, "started") {
+		t.Errorf("second invocation started runs:\n%s", out2)
+	}
+
+	// A lost results folder is rebuilt from the cache without computing.
+	if err := os.RemoveAll(d.results); err != nil {
+		t.Fatal(err)
+	}
+	sum3, _ := execute(t, context.Background(), p, d, nil)
+	if sum3.Ran != 0 || sum3.Written != 4 {
+		t.Errorf("after removing results: ran %d, wrote %d; want 0, 4", sum3.Ran, sum3.Written)
+	}
+	// -force recomputes, to the same bytes.
+	sum4, _ := execute(t, context.Background(), p, d, func(o *harness.Options) { o.Force = true })
+	if sum4.Ran != 3 {
+		t.Errorf("-force: ran %d, want 3", sum4.Ran)
+	}
+	if got := readRecord(t, d, "toy-chain", "total"); resultBytes(t, got) != resultBytes(t, total) {
+		t.Errorf("-force changed the result")
+	}
+}
+
+// TestCommittedResults: in a fresh clone the cache is empty but the results
+// folder holds committed records; they count as cached, except where a run
+// that must run reads their artifacts.
+func TestCommittedResults(t *testing.T) {
+	d := newDirs(t)
+	chain := load(t, "toy-chain.yaml")[0]
+	execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil)
+	fresh := dirs{filepath.Join(t.TempDir(), "cache"), d.results}
+	sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, chain), fresh, nil)
+	if sum.Ran != 0 || sum.Cached != 3 || sum.Written != 0 {
+		t.Errorf("fresh cache, committed records: %s (wrote %d)", sum, sum.Written)
+	}
+	tests := []struct {
+		kind string
+		ran  int
+	}{
+		{"toy-records", 1}, // reads records only: the walks stay cached
+		{"toy", 3},         // reads the walks' artifacts: they are recomputed first
+	}
+	for _, tt := range tests {
+		data, err := os.ReadFile(filepath.Join("testdata", "toy-chain.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := strings.Replace(string(data), "steps: 3", "steps: 4", 1)
+		src = strings.Replace(src, "name: total\n    kind: toy", "name: total\n    kind: "+tt.kind, 1)
+		fresh := dirs{filepath.Join(t.TempDir(), "cache"), d.results}
+		p := resolve(t, spec.Quick, parse(t, "toy-chain.yaml", src))
+		var b bytes.Buffer
+		harness.WritePlan(&b, p, harness.Estimate(p, &harness.Cache{Dir: fresh.cache}, ".", fresh.results, 1, false), 1)
+		if got := strings.Count(b.String(), "will run"); got != tt.ran {
+			t.Errorf("%s: plan says %d will run, want %d:\n%s", tt.kind, got, tt.ran, b.String())
+		}
+		sum, out := execute(t, context.Background(), p, fresh, nil)
+		if sum.Ran != tt.ran || sum.Failed != 0 {
+			t.Errorf("%s: %s, want %d ran\n%s", tt.kind, sum, tt.ran, out)
+		}
+	}
+}
+
+func TestPanicFailsOnlyThatRun(t *testing.T) {
+	src := `name: x
+runs:
+  - name: bad
+    kind: toy
+    params: {steps: 5, decay: 1, mode: sum, panic_at: 2}
+  - name: good
+    kind: toy
+    params: {steps: 5, decay: 1, mode: sum}
+  - name: error
+    kind: toy
+    params: {steps: 5, decay: 1, mode: sum, fail_at: 3}
+  - name: after-bad
+    kind: toy
+    needs: [bad]
+    params: {steps: 1, decay: 1, mode: sum}
+  - name: missing-data
+    kind: toy
+    params: {steps: 1, decay: 1, mode: sum, skip: "no data here"}
+`
+	d := newDirs(t)
+	p := resolve(t, spec.Quick, parse(t, "x.yaml", src))
+	sum, out := execute(t, context.Background(), p, d, nil)
+	if sum.Ran != 1 || sum.Failed != 2 || sum.Skipped != 2 {
+		t.Fatalf("%s\n%s", sum, out)
+	}
+	tests := []struct{ run, status, err string }{
+		{"bad", record.StatusFailed, "panic: toy: told to panic at step 2"},
+		{"good", record.StatusOK, ""},
+		{"error", record.StatusFailed, "told to fail at step 3"},
+		{"after-bad", record.StatusSkipped, "needs bad, which failed"},
+		{"missing-data", record.StatusSkipped, "no data here"},
+	}
+	for _, tt := range tests {
+		r := readRecord(t, d, "x", tt.run)
+		if r.Status != tt.status || !strings.Contains(r.Error, tt.err) || (tt.err == "") != (r.Error == "") {
+			t.Errorf("%s: status %q error %q; want %q containing %q", tt.run, r.Status, r.Error, tt.status, tt.err)
+		}
+	}
+	// Failures and skips are never cache hits.
+	sum2, _ := execute(t, context.Background(), p, d, nil)
+	if sum2.Cached != 1 || sum2.Failed != 2 || sum2.Skipped != 2 {
+		t.Errorf("second: %s", sum2)
+	}
+}
+
+func TestSkipKeepsCommittedResult(t *testing.T) {
+	d := newDirs(t)
+	ok := "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: 1, mode: sum}\n"
+	execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", ok)), d, nil)
+	before, err := os.ReadFile(harness.RecordPath(d.results, "x", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip := strings.Replace(ok, "mode: sum", `mode: sum, skip: "dataset missing"`, 1)
+	sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", skip)), d, nil)
+	after, _ := os.ReadFile(harness.RecordPath(d.results, "x", "a"))
+	if sum.Skipped != 1 || !bytes.Equal(before, after) {
+		t.Errorf("a skipped run overwrote an ok record (skipped %d)", sum.Skipped)
+	}
+}
+
+func TestFailFast(t *testing.T) {
+	src := `name: x
+runs:
+  - name: fail
+    kind: toy
+    params: {steps: 2, decay: 1, mode: sum, fail_at: 1}
+  - name: later
+    kind: toy
+    needs: [fail]
+    params: {steps: 1, decay: 1, mode: sum}
+  - name: other
+    kind: toy
+    params: {steps: 1, decay: 2, mode: sum}
+`
+	d := newDirs(t)
+	sum, out := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", src)), d, func(o *harness.Options) { o.FailFast, o.Jobs = true, 1 })
+	if sum.Failed != 1 || sum.Ran != 0 {
+		t.Errorf("-failfast with one job: %s\n%s", sum, out)
+	}
+}
+
+func TestExclusiveRunsAlone(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: x\nruns:\n")
+	for i := range 4 {
+		fmt.Fprintf(&b, "  - name: s%d\n    kind: toy\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 5}\n", i, i)
+		fmt.Fprintf(&b, "  - name: e%d\n    kind: toy-exclusive\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 5}\n", i, i)
+	}
+	d := newDirs(t)
+	toykind.ExclusiveOverlap.Store(0)
+	var threads []int
+	sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", b.String())), d, func(o *harness.Options) {
+		o.Jobs = 3
+		o.SetThreads = func(n int) int { threads = append(threads, n); return 1 }
+	})
+	if sum.Ran != 8 {
+		t.Fatalf("%s", sum)
+	}
+	if n := toykind.ExclusiveOverlap.Load(); n != 0 {
+		t.Errorf("%d exclusive runs ran beside another run", n)
+	}
+	r := readRecord(t, d, "x", "e0")
+	if r.Provenance.Jobs != 1 || r.Provenance.Threads < 1 {
+		t.Errorf("exclusive run's provenance: jobs %d threads %d; want jobs 1", r.Provenance.Jobs, r.Provenance.Threads)
+	}
+	if s := readRecord(t, d, "x", "s0"); s.Provenance.Jobs != 3 {
+		t.Errorf("shared run's provenance: jobs %d, want 3", s.Provenance.Jobs)
+	}
+	if len(threads) == 0 {
+		t.Errorf("SetThreads never called")
+	}
+}
+
+// TestInterruptResumes cancels the context while a run is in flight: it
+// writes nothing, keeps its checkpoint, and the next invocation resumes it to
+// the same result as an uninterrupted run.
+func TestInterruptResumes(t *testing.T) {
+	blocking := "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 5\n    params: {steps: 12, decay: 0.7, mode: walk, block_at: 6}\n" +
+		"  - name: b\n    kind: toy\n    needs: [a]\n    params: {steps: 1, decay: 1, mode: sum}\n"
+	d := newDirs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-toykind.Blocked
+		cancel()
+	}()
+	p := resolve(t, spec.Quick, parse(t, "x.yaml", blocking))
+	sum, _ := execute(t, ctx, p, d, nil)
+	if sum.Interrupted != 2 || sum.Ran != 0 || sum.Failed != 0 || sum.Skipped != 0 {
+		t.Fatalf("interrupted: %s", sum)
+	}
+	key := p.Units[0].Key
+	if _, err := os.Stat(filepath.Join(d.results, "runs")); !os.IsNotExist(err) {
+		t.Errorf("an interrupted invocation wrote records (%v)", err)
+	}
+	if (&harness.Cache{Dir: d.cache}).Result(key) != nil {
+		t.Errorf("an interrupted run left a cached result")
+	}
+	if !(&harness.Cache{Dir: d.cache}).HasCheckpoint(key) {
+		t.Fatalf("no checkpoint after the interruption")
+	}
+	sum2, _ := execute(t, context.Background(), p, d, nil)
+	if sum2.Ran != 2 {
+		t.Fatalf("resume: %s", sum2)
+	}
+	ref := newDirs(t)
+	plain := strings.Replace(blocking, ", block_at: 6", "", 1)
+	execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", plain)), ref, nil)
+	if got, want := resultBytes(t, readRecord(t, d, "x", "a")), resultBytes(t, readRecord(t, ref, "x", "a")); got != want {
+		t.Errorf("resumed run's result differs from an uninterrupted run:\n%s\n%s", got, want)
+	}
+}
+
+const childEnv = "HARNESS_TEST_KILL_CHILD"
+
+var killSpec = "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 9\n    params: {steps: 15, decay: 0.8, mode: walk, kill_at: 7}\n"
+
+// TestKillChild is the child of TestKillResumes: it runs a spec whose run
+// kills its own process (SIGKILL, as kill -9) at step 7.
+func TestKillChild(t *testing.T) {
+	dir := os.Getenv(childEnv)
+	if dir == "" {
+		t.Skip("only runs as the child of TestKillResumes")
+	}
+	d := dirs{filepath.Join(dir, "cache"), filepath.Join(dir, "results")}
+	execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", killSpec)), d, nil)
+	t.Fatal("the run was meant to kill this process")
+}
+
+// TestKillResumes kills a run with SIGKILL mid-way (in a child process),
+// checks that nothing partial was left, and resumes it to the same result
+// bytes as an uninterrupted run.
+func TestKillResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("child: %v (want killed)\n%s", err, out)
+	}
+	d := dirs{filepath.Join(dir, "cache"), filepath.Join(dir, "results")}
+	p := resolve(t, spec.Quick, parse(t, "x.yaml", killSpec))
+	c := &harness.Cache{Dir: d.cache}
+	if c.Result(p.Units[0].Key) != nil {
+		t.Errorf("a killed run left a cached result")
+	}
+	if _, err := os.Stat(harness.RecordPath(d.results, "x", "a")); !os.IsNotExist(err) {
+		t.Errorf("a killed run left a record (%v)", err)
+	}
+	if !c.HasCheckpoint(p.Units[0].Key) {
+		t.Fatalf("a killed run left no checkpoint")
+	}
+	// No temporary files are left beside the checkpoint either.
+	filepath.WalkDir(dir, func(path string, de os.DirEntry, err error) error {
+		if err == nil && strings.Contains(de.Name(), ".tmp-") {
+			t.Errorf("temporary file left: %s", path)
+		}
+		return nil
+	})
+	sum, out2 := execute(t, context.Background(), p, d, nil)
+	if sum.Ran != 1 || !strings.Contains(out2, "resumed") {
+		t.Fatalf("resume: %s\n%s", sum, out2)
+	}
+	ref := newDirs(t)
+	plain := strings.Replace(killSpec, ", kill_at: 7", "", 1)
+	execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", plain)), ref, nil)
+	if got, want := resultBytes(t, readRecord(t, d, "x", "a")), resultBytes(t, readRecord(t, ref, "x", "a")); got != want {
+		t.Errorf("resumed run's result differs from an uninterrupted run:\n%s\n%s", got, want)
+	}
+}
+
+func TestPlanAndList(t *testing.T) {
+	d := newDirs(t)
+	p := resolve(t, spec.Quick, load(t, "toy-chain.yaml", "toy-shared.yaml")...)
+	c := &harness.Cache{Dir: d.cache}
+	var b bytes.Buffer
+	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", d.results, 2, false), 2)
+	if !strings.Contains(b.String(), "3 to run, 0 cached") || !strings.Contains(b.String(), "never measured") {
+		t.Errorf("plan before running:\n%s", b.String())
+	}
+	execute(t, context.Background(), p, d, nil)
+	b.Reset()
+	lines := harness.Estimate(p, c, ".", d.results, 2, false)
+	harness.WritePlan(&b, p, lines, 2)
+	if !strings.Contains(b.String(), "0 to run, 3 cached") {
+		t.Errorf("plan after running:\n%s", b.String())
+	}
+	// The records were computed at commit "test", which git cannot compare.
+	for _, l := range lines {
+		if !l.Cached || l.Stale == "" {
+			t.Errorf("%s: cached %v stale %q; want cached and flagged", l.Target.Name(), l.Cached, l.Stale)
+		}
+	}
+	// With -force everything would run, now with measured estimates.
+	b.Reset()
+	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", d.results, 2, true), 2)
+	if !strings.Contains(b.String(), "3 to run") || strings.Contains(b.String(), "never measured") {
+		t.Errorf("plan with -force:\n%s", b.String())
+	}
+	b.Reset()
+	harness.List(&b, p)
+	for _, w := range []string{"toy-chain", "walk/0.5", "needs walk/0.5, walk/0.9", "4 run(s), 3 distinct"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("list lacks %q:\n%s", w, b.String())
+		}
+	}
+}
+
+func TestSelect(t *testing.T) {
+	specs := load(t, "toy-chain.yaml", "toy-shared.yaml")
+	got, err := harness.Select(specs, regexp.MustCompile("shared"))
+	if err != nil || len(got) != 1 || got[0].Name != "toy-shared" {
+		t.Errorf("Select(shared) = %v, %v", got, err)
+	}
+	if _, err := harness.Select(specs, regexp.MustCompile("^nope$")); err == nil || !strings.Contains(err.Error(), "toy-chain, toy-shared") {
+		t.Errorf("Select(nope): %v; want an error listing the experiments", err)
+	}
+}
+
+func TestProgressDisplay(t *testing.T) {
+	src := "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 3, decay: 1, mode: sum}\n"
+	for _, term := range []bool{false, true} {
+		d := newDirs(t)
+		_, out := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", src)), d, func(o *harness.Options) { o.Terminal = term })
+		if !strings.Contains(out, "x/a started") || !strings.Contains(out, "x/a done in") {
+			t.Errorf("terminal=%v output:\n%q", term, out)
+		}
+		stamped := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d x/a started$`).MatchString(out)
+		if stamped == term {
+			t.Errorf("terminal=%v: timestamped lines %v:\n%q", term, stamped, out)
+		}
+	}
+}
+
+// BenchmarkResolveAndLookup measures the harness's own overhead for a large
+// spec set: expansion, strict decoding, hashing and the cache look-up of
+// every run.
+func BenchmarkResolveAndLookup(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("name: big\nruns:\n  - name: r{steps}-{decay}-{seed}\n    kind: toy\n    matrix:\n      steps: [")
+	for i := 1; i <= 50; i++ {
+		fmt.Fprintf(&sb, "%d,", i)
+	}
+	sb.WriteString("51]\n      decay: [0.1, 0.2, 0.3, 0.4, 0.5]\n      seed: [1, 2, 3, 4]\n    params: {steps: 1, decay: 1, mode: walk}\n")
+	s := parse(b, "big.yaml", sb.String())
+	c := &harness.Cache{Dir: b.TempDir()}
+	b.ResetTimer()
+	for range b.N {
+		p := resolve(b, spec.Paper, s)
+		for _, u := range p.Units {
+			if c.Result(u.Key) != nil {
+				b.Fatal("unexpected hit")
+			}
+		}
+	}
+	b.ReportMetric(float64(51*5*4), "runs/op")
+}
+
+// TestHarnessErrorDoesNotHang: a results folder that cannot be written is
+// the harness's own error; the runs that need the affected ones are not
+// left waiting.
+func TestHarnessErrorDoesNotHang(t *testing.T) {
+	d := newDirs(t)
+	if err := os.WriteFile(d.results, []byte("a file, not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := resolve(t, spec.Quick, load(t, "toy-chain.yaml")...)
+	var out bytes.Buffer
+	sum, err := harness.Execute(context.Background(), p, harness.Options{Cache: &harness.Cache{Dir: d.cache}, ResultsDir: d.results, Jobs: 2, Out: &out, Host: host})
+	if err == nil {
+		t.Fatalf("no error; summary %s", sum)
+	}
+	if !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("error %v does not name the cause", err)
+	}
+}

@@ -1,0 +1,213 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DecodeStrict decodes mapping node n into out (a pointer to a struct) and
+// rejects, with file:line and the valid keys, any key that names no field,
+// anywhere in the tree. Every struct field must be present unless its tag
+// says `spec:"optional"`: a hyper-parameter left to a Go zero value is a
+// hyper-parameter nobody chose. Field names are the yaml tag names (or the
+// lower-cased Go name, as yaml.v3 does). Types implementing yaml.Unmarshaler
+// are decoded by their own method.
+//
+// yaml.v3's Decoder.KnownFields is lost on Node.Decode and through custom
+// unmarshalers, which is why the check is done here by reflection.
+func DecodeStrict(file string, n *yaml.Node, out any) error {
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		panic(fmt.Sprintf("spec.DecodeStrict: out must be a non-nil pointer, got %T", out))
+	}
+	if err := checkTree(file, n, 0); err != nil {
+		return err
+	}
+	if err := walk(file, n, v.Type().Elem(), ""); err != nil {
+		return err
+	}
+	if err := n.Decode(out); err != nil {
+		return errors.New(fixLines(file, strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  ")))
+	}
+	return nil
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+type field struct {
+	name     string
+	optional bool
+	typ      reflect.Type
+}
+
+func structFields(t reflect.Type) []field {
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			panic(fmt.Sprintf("spec.DecodeStrict: %v.%s: inline fields are not supported", t, f.Name))
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out = append(out, field{name: name, optional: f.Tag.Get("spec") == "optional", typ: f.Type})
+	}
+	return out
+}
+
+func walk(file string, n *yaml.Node, t reflect.Type, where string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return errorf(file, n.Line, "%s: want a mapping", label(where))
+		}
+		fs := structFields(t)
+		valid := make([]string, len(fs))
+		for i, f := range fs {
+			valid[i] = f.name
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			var f *field
+			for j := range fs {
+				if fs[j].name == k.Value {
+					f = &fs[j]
+				}
+			}
+			if f == nil {
+				return errorf(file, k.Line, "unknown key %q in %s%s; valid keys: %s", k.Value, label(where), suggest(k.Value, valid), strings.Join(valid, ", "))
+			}
+			seen[k.Value] = true
+			if err := walk(file, n.Content[i+1], f.typ, join(where, k.Value)); err != nil {
+				return err
+			}
+		}
+		var missing []string
+		for _, f := range fs {
+			if !f.optional && !seen[f.name] {
+				missing = append(missing, f.name)
+			}
+		}
+		if len(missing) > 0 {
+			return errorf(file, n.Line, "%s: missing %s (every hyper-parameter is spelled out in the spec)", label(where), strings.Join(quoteAll(missing), ", "))
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return errorf(file, n.Line, "%s: want a mapping", label(where))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := walk(file, n.Content[i+1], t.Elem(), join(where, n.Content[i].Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return errorf(file, n.Line, "%s: want a list", label(where))
+		}
+		if t.Kind() == reflect.Array && len(n.Content) != t.Len() {
+			return errorf(file, n.Line, "%s: want a list of %d values, got %d", label(where), t.Len(), len(n.Content))
+		}
+		for i, c := range n.Content {
+			if err := walk(file, c, t.Elem(), fmt.Sprintf("%s[%d]", where, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Interface:
+	default:
+		if n.Kind != yaml.ScalarNode {
+			return errorf(file, n.Line, "%s: want a single %s value", label(where), t.Kind())
+		}
+	}
+	return nil
+}
+
+func label(where string) string {
+	if where == "" {
+		return "params"
+	}
+	return "params." + where
+}
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
+}
+
+// FieldError is what a params type's Validate returns for a bad value, so
+// the harness can point at the line that set it. Field is the parameter's
+// key path ("scheme", "optimizer.lr"); Choices, when set, are listed.
+type FieldError struct {
+	Field   string
+	Msg     string
+	Choices []string
+}
+
+func (e *FieldError) Error() string {
+	s := fmt.Sprintf("params.%s: %s", e.Field, e.Msg)
+	if len(e.Choices) > 0 {
+		c := append([]string(nil), e.Choices...)
+		sort.Strings(c)
+		s += "; valid choices: " + strings.Join(c, ", ")
+	}
+	return s
+}
+
+// Invalid returns a *FieldError.
+func Invalid(field string, choices []string, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...), Choices: choices}
+}
+
+// LineOf returns the line of the key at the dotted path in mapping n, or of
+// the deepest key found on the way (n's own line if none).
+func LineOf(n *yaml.Node, path string) int {
+	line := n.Line
+	cur := n
+	for _, k := range strings.Split(path, ".") {
+		if i := strings.IndexByte(k, '['); i >= 0 {
+			k = k[:i]
+		}
+		if cur.Kind != yaml.MappingNode {
+			return line
+		}
+		j := find(cur, k)
+		if j < 0 {
+			return line
+		}
+		line = cur.Content[j].Line // the key's line
+		cur = cur.Content[j+1]
+	}
+	return line
+}

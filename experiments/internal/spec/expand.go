@@ -1,0 +1,216 @@
+package spec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Expand resolves the spec for one profile: each run's parameters are its
+// params, then the profile's overrides (mappings merged key by key, other
+// values replaced), then one value of each matrix key. Runs come out in a
+// deterministic order in which every run follows the runs it needs: the
+// spec's order, matrix keys in written order with the last varying fastest,
+// moved only as far as its needs require.
+func (s *Spec) Expand(profile string) ([]*Run, error) {
+	if !contains(Profiles, profile) {
+		return nil, fmt.Errorf("unknown profile %q; valid profiles: %s", profile, strings.Join(Profiles, ", "))
+	}
+	var runs []*Run
+	byName := map[string]*Run{}
+	for _, d := range s.Runs {
+		count := 1
+		for _, ax := range d.Matrix {
+			count *= len(ax.Values)
+			if count > MaxRuns || len(runs)+count > MaxRuns {
+				return nil, errorf(s.File, ax.Line, "the matrix expands to more than %d runs", MaxRuns)
+			}
+		}
+		base := d.Params
+		if o := d.Profiles[profile]; o != nil {
+			base = merge(base, o)
+		}
+		idx := make([]int, len(d.Matrix))
+		for n := 0; n < count; n++ {
+			r := &Run{Spec: s, Decl: d, Kind: d.Kind, Seed: d.Seed, Profile: profile, Line: d.Line, KindLine: d.KindLine}
+			params := base
+			vals := map[string]string{}
+			for i, ax := range d.Matrix {
+				v := ax.Values[idx[i]]
+				vals[ax.Key] = render(v)
+				if ax.Key == "seed" {
+					r.Seed, _ = strconv.ParseUint(v.Value, 10, 64) // checked by Parse
+					continue
+				}
+				params = set(params, ax.Key, v)
+			}
+			if len(vals) > 0 {
+				r.Matrix = vals
+			}
+			r.Params = params
+			var err error
+			if r.Name, err = fill(s.File, d.Line, d.Name, vals); err != nil {
+				return nil, err
+			}
+			if !runNameRE.MatchString(r.Name) || strings.Contains(r.Name, "__") {
+				return nil, errorf(s.File, d.Line, "run name %q: use letters, digits, '.', '_', '-' and '/' between parts (no \"__\")", r.Name)
+			}
+			if prev := byName[r.Name]; prev != nil {
+				return nil, errorf(s.File, d.Line, "run name %q is used twice (first at line %d); put every matrix key in the name as {key}", r.Name, prev.Line)
+			}
+			for _, nd := range d.Needs {
+				need, err := fill(s.File, d.Line, nd, vals)
+				if err != nil {
+					return nil, err
+				}
+				r.Needs = append(r.Needs, need)
+			}
+			byName[r.Name] = r
+			runs = append(runs, r)
+			// Advance the matrix counter, last key fastest.
+			for i := len(idx) - 1; i >= 0; i-- {
+				idx[i]++
+				if idx[i] < len(d.Matrix[i].Values) {
+					break
+				}
+				idx[i] = 0
+			}
+		}
+	}
+	for _, r := range runs {
+		for _, nd := range r.Needs {
+			if byName[nd] == nil {
+				return nil, errorf(s.File, r.Line, "run %q needs %q, which this spec does not define; runs: %s", r.Name, nd, names(runs, 20))
+			}
+			if nd == r.Name {
+				return nil, errorf(s.File, r.Line, "run %q needs itself", r.Name)
+			}
+		}
+	}
+	return order(s.File, runs, byName)
+}
+
+// order sorts runs so that each follows its needs, keeping the spec order
+// otherwise; a cycle is an error.
+func order(file string, runs []*Run, byName map[string]*Run) ([]*Run, error) {
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := map[*Run]int{}
+	out := make([]*Run, 0, len(runs))
+	var visit func(r *Run, path []string) error
+	visit = func(r *Run, path []string) error {
+		switch state[r] {
+		case done:
+			return nil
+		case visiting:
+			return errorf(file, r.Line, "runs need each other in a cycle: %s", strings.Join(append(path, r.Name), " → "))
+		}
+		state[r] = visiting
+		for _, nd := range r.Needs {
+			if err := visit(byName[nd], append(path, r.Name)); err != nil {
+				return err
+			}
+		}
+		state[r] = done
+		out = append(out, r)
+		return nil
+	}
+	for _, r := range runs {
+		if err := visit(r, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func names(runs []*Run, max int) string {
+	var b strings.Builder
+	for i, r := range runs {
+		if i == max {
+			fmt.Fprintf(&b, ", … (%d more)", len(runs)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(r.Name)
+	}
+	return b.String()
+}
+
+// fill replaces {key} placeholders in a run name with matrix values.
+func fill(file string, line int, tmpl string, vals map[string]string) (string, error) {
+	var err error
+	out := placeRE.ReplaceAllStringFunc(tmpl, func(m string) string {
+		k := m[1 : len(m)-1]
+		v, ok := vals[k]
+		if !ok && err == nil {
+			err = errorf(file, line, "%q uses {%s}, which is not a matrix key of this run", tmpl, k)
+		}
+		return v
+	})
+	return out, err
+}
+
+// render writes a matrix value for a run name: a scalar as written, a list
+// as its items joined by '-', e.g. [1, 2, 4] → "1-2-4".
+func render(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return n.Value
+	case yaml.SequenceNode:
+		parts := make([]string, len(n.Content))
+		for i, c := range n.Content {
+			parts[i] = render(c)
+		}
+		return strings.Join(parts, "-")
+	}
+	return "x"
+}
+
+// merge returns base with over's keys laid on top: mappings merge key by key,
+// anything else is replaced. Neither input is modified.
+func merge(base, over *yaml.Node) *yaml.Node {
+	if base == nil || base.Kind != yaml.MappingNode || over.Kind != yaml.MappingNode {
+		return over
+	}
+	out := *base
+	out.Content = append([]*yaml.Node(nil), base.Content...)
+	for i := 0; i+1 < len(over.Content); i += 2 {
+		k, v := over.Content[i], over.Content[i+1]
+		j := find(&out, k.Value)
+		if j < 0 {
+			out.Content = append(out.Content, k, v)
+			continue
+		}
+		out.Content[j+1] = merge(out.Content[j+1], v)
+	}
+	return &out
+}
+
+// set returns mapping m with key set to v, m unmodified.
+func set(m *yaml.Node, key string, v *yaml.Node) *yaml.Node {
+	out := *m
+	out.Content = append([]*yaml.Node(nil), m.Content...)
+	if j := find(&out, key); j >= 0 {
+		out.Content[j+1] = v
+		return &out
+	}
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: v.Line, Column: v.Column}
+	out.Content = append(out.Content, k, v)
+	return &out
+}
+
+func find(m *yaml.Node, key string) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,284 @@
+package spec
+
+import (
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+const good = `name: demo
+claim: a
+title: A demo
+description: Runs a toy.
+runs:
+  - name: base
+    kind: toy
+    seed: 7
+    params:
+      steps: 10
+      opt:
+        lr: 0.1
+        momentum: 0.9
+    profiles:
+      smoke:
+        steps: 2
+        opt:
+          lr: 0.5
+  - name: sweep/{scheme}-k{k}
+    kind: toy
+    needs: [base]
+    matrix:
+      scheme: [euler, rk4]
+      k: [1, 2]
+    params:
+      steps: 3
+      opt: {lr: 0.1, momentum: 0}
+  - name: summary
+    kind: toy
+    needs: [sweep/euler-k1, sweep/rk4-k2]
+    params: {steps: 1, opt: {lr: 0, momentum: 0}}
+`
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, file, src string
+		want            []string // substrings of the error
+	}{
+		{"misspelled run key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    parms: {}\n", []string{"x.yaml:5:", `unknown key "parms"`, `did you mean "params"`, "valid keys: name, kind, seed, params, profiles, matrix, needs"}},
+		{"misspelled spec key", "x.yaml", "name: x\ntitel: t\nruns:\n  - name: a\n    kind: toy\n", []string{"x.yaml:2:", `"titel"`, "valid keys: name, claim, title, description, runs"}},
+		{"duplicated key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    params:\n      steps: 1\n      steps: 2\n", []string{"x.yaml:7:", `"steps" is duplicated (first at line 6)`}},
+		{"duplicated top key", "x.yaml", "name: x\nname: y\nruns: []\n", []string{"x.yaml:2:", "duplicated"}},
+		{"bad seed", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: -1\n", []string{"x.yaml:5:", "seed"}},
+		{"unknown profile", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    profiles:\n      fast: {}\n", []string{"x.yaml:6:", `"fast"`, "smoke, quick, paper"}},
+		{"name differs from file", "specs/y.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n", []string{"specs/y.yaml:1:", "differs from its file name"}},
+		{"no runs", "x.yaml", "name: x\n", []string{`no "runs"`}},
+		{"missing kind", "x.yaml", "name: x\nruns:\n  - name: a\n", []string{"x.yaml:3:", `no "kind"`}},
+		{"anchor", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: &p {steps: 1}\n", []string{"x.yaml:5:", "anchors"}},
+		{"matrix not a list", "x.yaml", "name: x\nruns:\n  - name: a{k}\n    kind: toy\n    matrix: {k: 3}\n", []string{"x.yaml:5:", "matrix.k"}},
+		{"two documents", "x.yaml", "name: x\nruns:\n  - {name: a, kind: toy}\n---\nname: y\n", []string{"one YAML document"}},
+		{"syntax", "x.yaml", "name: x\nruns: [\n", []string{"x.yaml:"}},
+		{"bad spec name", "x.yaml", "name: X_1\nruns:\n  - {name: a, kind: toy}\n", []string{"x.yaml:1:", "lower-case"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.file, []byte(tt.src))
+			if err == nil {
+				t.Fatalf("Parse: no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestExpandErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"unknown need", "name: x\nruns:\n  - name: a\n    kind: toy\n    needs: [b]\n", []string{"x.yaml:3:", `needs "b"`, "runs: a"}},
+		{"cycle", "name: x\nruns:\n  - name: a\n    kind: toy\n    needs: [b]\n  - name: b\n    kind: toy\n    needs: [a]\n", []string{"cycle", "a → b → a"}},
+		{"self", "name: x\nruns:\n  - name: a\n    kind: toy\n    needs: [a]\n", []string{"needs itself"}},
+		{"duplicate run", "name: x\nruns:\n  - name: a\n    kind: toy\n  - name: a\n    kind: toy\n", []string{"x.yaml:5:", `"a" is used twice (first at line 3)`}},
+		{"matrix not in name", "name: x\nruns:\n  - name: a\n    kind: toy\n    matrix: {k: [1, 2]}\n", []string{"used twice", "{key}"}},
+		{"unknown placeholder", "name: x\nruns:\n  - name: a{j}\n    kind: toy\n", []string{"{j}", "not a matrix key"}},
+		{"bad run name", "name: x\nruns:\n  - name: a b\n    kind: toy\n", []string{`"a b"`}},
+		{"too many", "name: x\nruns:\n  - name: a{i}-{j}\n    kind: toy\n    matrix:\n      i: [" + strings.Repeat("1,", 200) + "1]\n      j: [" + strings.Repeat("1,", 200) + "1]\n", []string{"more than 10000 runs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("x.yaml", []byte(tt.src))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			_, err = s.Expand(Quick)
+			if err == nil {
+				t.Fatalf("Expand: no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+type optParams struct {
+	LR       float64 `yaml:"lr"`
+	Momentum float64 `yaml:"momentum"`
+}
+
+type demoParams struct {
+	Steps int       `yaml:"steps"`
+	Opt   optParams `yaml:"opt"`
+	K     int       `yaml:"k" spec:"optional"`
+	Sch   string    `yaml:"scheme" spec:"optional"`
+}
+
+func TestExpand(t *testing.T) {
+	s, err := Parse("demo.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		profile string
+		want    []string // name: decoded params
+	}{
+		{Quick, []string{
+			"base seed=7 {10 {0.1 0.9} 0 }",
+			"sweep/euler-k1 seed=0 {3 {0.1 0} 1 euler}",
+			"sweep/euler-k2 seed=0 {3 {0.1 0} 2 euler}",
+			"sweep/rk4-k1 seed=0 {3 {0.1 0} 1 rk4}",
+			"sweep/rk4-k2 seed=0 {3 {0.1 0} 2 rk4}",
+			"summary seed=0 {1 {0 0} 0 }",
+		}},
+		{Smoke, []string{
+			"base seed=7 {2 {0.5 0.9} 0 }",
+			"sweep/euler-k1 seed=0 {3 {0.1 0} 1 euler}",
+			"sweep/euler-k2 seed=0 {3 {0.1 0} 2 euler}",
+			"sweep/rk4-k1 seed=0 {3 {0.1 0} 1 rk4}",
+			"sweep/rk4-k2 seed=0 {3 {0.1 0} 2 rk4}",
+			"summary seed=0 {1 {0 0} 0 }",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			runs, err := s.Expand(tt.profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range runs {
+				var p demoParams
+				if err := DecodeStrict(s.File, r.Params, &p); err != nil {
+					t.Fatalf("%s: %v", r.Name, err)
+				}
+				got = append(got, r.Name+" seed="+itoa(r.Seed)+" "+sprint(p))
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("Expand(%s):\n%s\nwant\n%s", tt.profile, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+	// The base params are not modified by merging.
+	if again, _ := s.Expand(Quick); again[0].Params.Content[1].Value != "10" {
+		t.Errorf("Expand modified the spec's params")
+	}
+}
+
+func TestExpandOrdersNeedsFirst(t *testing.T) {
+	src := "name: x\nruns:\n  - name: c\n    kind: toy\n    needs: [b]\n  - name: a\n    kind: toy\n  - name: b\n    kind: toy\n    needs: [a]\n"
+	s, err := Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.Expand(Paper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.Name)
+	}
+	if strings.Join(got, ",") != "a,b,c" {
+		t.Errorf("order %v, want a,b,c", got)
+	}
+}
+
+func TestDecodeStrictErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"misspelled", "steps: 1\nopt: {lr: 1, momentum: 0}\nstpes: 2\n", []string{"f.yaml:3:", `unknown key "stpes"`, `did you mean "steps"`, "valid keys: steps, opt, k, scheme"}},
+		{"nested misspelled", "steps: 1\nopt:\n  lr: 1\n  momentun: 0\n", []string{"f.yaml:4:", "params.opt", `"momentun"`, "valid keys: lr, momentum"}},
+		{"missing", "steps: 1\nopt: {lr: 1}\n", []string{"f.yaml:2:", `params.opt: missing "momentum"`}},
+		{"missing top", "opt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", `missing "steps"`}},
+		{"wrong type", "steps: ten\nopt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", "cannot unmarshal", "ten"}},
+		{"list for scalar", "steps: [1]\nopt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", "params.steps: want a single int"}},
+		{"scalar for struct", "steps: 1\nopt: 3\n", []string{"f.yaml:2:", "params.opt: want a mapping"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(tt.src), &n); err != nil {
+				t.Fatal(err)
+			}
+			var p demoParams
+			err := DecodeStrict("f.yaml", n.Content[0], &p)
+			if err == nil {
+				t.Fatalf("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFieldErrorAndLineOf(t *testing.T) {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("steps: 1\nopt:\n  lr: 1\n  momentum: 0\n"), &n); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{"steps": 1, "opt.momentum": 4, "opt.nothing": 2, "nothing": 1} {
+		if got := LineOf(n.Content[0], path); got != want {
+			t.Errorf("LineOf(%q) = %d, want %d", path, got, want)
+		}
+	}
+	err := Invalid("scheme", []string{"rk4", "euler"}, "unknown scheme %q", "rk5")
+	if got, want := err.Error(), `params.scheme: unknown scheme "rk5"; valid choices: euler, rk4`; got != want {
+		t.Errorf("FieldError = %q, want %q", got, want)
+	}
+}
+
+// TestRoundTrip: decoded parameters written back as YAML decode to the same
+// values.
+func TestRoundTrip(t *testing.T) {
+	s, err := Parse("demo.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.Expand(Paper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		var p, q demoParams
+		if err := DecodeStrict(s.File, r.Params, &p); err != nil {
+			t.Fatal(err)
+		}
+		b, err := yaml.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n yaml.Node
+		if err := yaml.Unmarshal(b, &n); err != nil {
+			t.Fatal(err)
+		}
+		if err := DecodeStrict("again.yaml", n.Content[0], &q); err != nil {
+			t.Fatalf("%s: %v\n%s", r.Name, err, b)
+		}
+		if p != q {
+			t.Errorf("%s: round trip %+v → %+v", r.Name, p, q)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	valid := []string{"params", "profiles", "needs"}
+	for in, want := range map[string]string{"parms": ` (did you mean "params"?)`, "need": ` (did you mean "needs"?)`, "zzzzzz": ""} {
+		if got := suggest(in, valid); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func itoa(u uint64) string { return strings.TrimSpace(strings.Replace(sprint(u), " ", "", -1)) }
