@@ -62,8 +62,12 @@ data:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./nnlib/...
 
+FUZZTIME ?= 60s
 fuzz:
-	@echo "see the fuzz targets listed in README.md"
+	$(GO) test -run '^$$' -fuzz '^FuzzCIFARBinary$$' -fuzztime $(FUZZTIME) ./datasets/
+	$(GO) test -run '^$$' -fuzz '^FuzzIDX$$' -fuzztime $(FUZZTIME) ./datasets/
+	$(GO) test -run '^$$' -fuzz '^FuzzImageFolder$$' -fuzztime $(FUZZTIME) ./datasets/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./experiments/internal/spec/
 
 generate:
 	$(GO) generate ./...
