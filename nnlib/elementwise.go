@@ -1,0 +1,148 @@
+package nnlib
+
+import (
+	"fmt"
+
+	"github.com/continuousnet/repro/nnlib/internal/kernels"
+)
+
+// chunked applies fn to matching chunks of equal-length slices, split across
+// threads when large. fn must be elementwise.
+func chunked(n int, fn func(lo, hi int)) {
+	const chunk = 1 << 14
+	parallelFor((n+chunk-1)/chunk, n, func(lo, hi int) {
+		fn(lo*chunk, min(hi*chunk, n))
+	})
+}
+
+// Relu records y = max(x, 0) elementwise (any shape).
+func (g *Graph) Relu(x *Value) *Value {
+	y := g.value(true, x.Shape...)
+	nd := g.push(opRelu)
+	nd.x, nd.out = x, y
+	chunked(len(x.Data), func(lo, hi int) { kernels.Relu(y.Data[lo:hi], x.Data[lo:hi]) })
+	return y
+}
+
+// reluBackward: dx += dy where y > 0 (y > 0 exactly where x > 0).
+func (g *Graph) reluBackward(nd *node) {
+	x, y := nd.x, nd.out
+	if !x.requiresGrad {
+		return
+	}
+	gx, fresh := g.grad(x)
+	if fresh {
+		chunked(len(gx), func(lo, hi int) { kernels.ReluBackward(gx[lo:hi], y.Grad[lo:hi], y.Data[lo:hi]) })
+		return
+	}
+	tmp := grow(&g.tmp, len(gx))
+	chunked(len(gx), func(lo, hi int) {
+		kernels.ReluBackward(tmp[lo:hi], y.Grad[lo:hi], y.Data[lo:hi])
+		kernels.Add(gx[lo:hi], gx[lo:hi], tmp[lo:hi])
+	})
+}
+
+// Add records y = a + b (same shapes): the residual connection.
+func (g *Graph) Add(a, b *Value) *Value {
+	if !sameShape(a.Shape, b.Shape) {
+		panic(fmt.Sprintf("nnlib.Graph.Add: shapes %v and %v differ", a.Shape, b.Shape))
+	}
+	y := g.value(true, a.Shape...)
+	nd := g.push(opAdd)
+	nd.x, nd.y, nd.out = a, b, y
+	chunked(len(y.Data), func(lo, hi int) { kernels.Add(y.Data[lo:hi], a.Data[lo:hi], b.Data[lo:hi]) })
+	return y
+}
+
+// addBackward: da += dy; db += dy.
+func (g *Graph) addBackward(nd *node) {
+	for _, x := range [2]*Value{nd.x, nd.y} {
+		accumulate(g, x, 1, nd.out.Grad)
+	}
+}
+
+// accumulate adds c·gy into x's gradient (overwriting on the first
+// contribution).
+func accumulate(g *Graph, x *Value, c float32, gy []float32) {
+	if !x.requiresGrad {
+		return
+	}
+	gx, fresh := g.grad(x)
+	chunked(len(gx), func(lo, hi int) {
+		switch {
+		case fresh && c == 1:
+			copy(gx[lo:hi], gy[lo:hi])
+		case fresh:
+			kernels.Scale(gx[lo:hi], c, gy[lo:hi])
+		case c == 1:
+			kernels.Add(gx[lo:hi], gx[lo:hi], gy[lo:hi])
+		default:
+			kernels.Axpy(c, gy[lo:hi], gx[lo:hi])
+		}
+	})
+}
+
+// LinComb records y = Σ_j coefs[j]·xs[j] (all of one shape): the
+// Runge-Kutta stage input x + Σ a_j·k_j and the update x + Σ b_j·k_j. The
+// same value may appear several times. The slices are copied.
+func (g *Graph) LinComb(xs []*Value, coefs []float32) *Value {
+	if len(xs) == 0 || len(xs) != len(coefs) {
+		panic(fmt.Sprintf("nnlib.Graph.LinComb: %d values, %d coefficients", len(xs), len(coefs)))
+	}
+	for _, x := range xs[1:] {
+		if !sameShape(x.Shape, xs[0].Shape) {
+			panic(fmt.Sprintf("nnlib.Graph.LinComb: shapes %v and %v differ", xs[0].Shape, x.Shape))
+		}
+	}
+	y := g.value(true, xs[0].Shape...)
+	nd := g.push(opLinComb)
+	nd.out = y
+	nd.xs = append(nd.xs, xs...)
+	nd.coefs = append(nd.coefs, coefs...)
+	chunked(len(y.Data), func(lo, hi int) {
+		kernels.Scale(y.Data[lo:hi], nd.coefs[0], nd.xs[0].Data[lo:hi])
+		for j := 1; j < len(nd.xs); j++ {
+			kernels.Axpy(nd.coefs[j], nd.xs[j].Data[lo:hi], y.Data[lo:hi])
+		}
+	})
+	return y
+}
+
+// Scale records y = c·x for a constant c.
+func (g *Graph) Scale(x *Value, c float32) *Value {
+	y := g.value(true, x.Shape...)
+	nd := g.push(opLinComb)
+	nd.out = y
+	nd.xs = append(nd.xs, x)
+	nd.coefs = append(nd.coefs, c)
+	chunked(len(y.Data), func(lo, hi int) { kernels.Scale(y.Data[lo:hi], c, x.Data[lo:hi]) })
+	return y
+}
+
+// linCombBackward: dx_j += c_j·dy.
+func (g *Graph) linCombBackward(nd *node) {
+	for j, x := range nd.xs {
+		accumulate(g, x, nd.coefs[j], nd.out.Grad)
+	}
+}
+
+// ScaleParam records y = s·x where s is a learnable scalar (a one-element
+// ParamRef, e.g. one piece of a SkipInit parameter of shape [K]).
+func (g *Graph) ScaleParam(x *Value, s ParamRef) *Value {
+	if s.N != 1 {
+		panic(fmt.Sprintf("nnlib.Graph.ScaleParam: %s reference has %d elements, want 1", s.P.Name, s.N))
+	}
+	y := g.value(true, x.Shape...)
+	nd := g.push(opScaleParam)
+	nd.x, nd.out, nd.w = x, y, s
+	sv := s.Data()[0]
+	chunked(len(y.Data), func(lo, hi int) { kernels.Scale(y.Data[lo:hi], sv, x.Data[lo:hi]) })
+	return y
+}
+
+// scaleParamBackward: ds += Σ dy·x; dx += s·dy.
+func (g *Graph) scaleParamBackward(nd *node) {
+	gy := nd.out.Grad
+	nd.w.Grad()[0] += kernels.Dot(gy, nd.x.Data)
+	accumulate(g, nd.x, nd.w.Data()[0], gy)
+}

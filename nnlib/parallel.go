@@ -1,0 +1,36 @@
+package nnlib
+
+import (
+	"sync"
+
+	"github.com/continuousnet/repro/nnlib/internal/kernels"
+)
+
+// minParallelWork (a variable so tests can force the parallel paths) is the number of float32 elements an op must touch before
+// it is split across threads: waking a goroutine costs microseconds, which
+// only pays off on large passes.
+var minParallelWork = 1 << 16
+
+// parallelFor calls fn over [0, n) split into kernels.Threads() contiguous
+// chunks when work (elements touched) is large, else in one call. Every
+// index is handled by exactly one call, so a fn whose iterations are
+// independent gives the same result whatever the split.
+func parallelFor(n, work int, fn func(lo, hi int)) {
+	t := kernels.Threads()
+	if t < 2 || n < 2 || work < minParallelWork {
+		fn(0, n)
+		return
+	}
+	t = min(t, n)
+	var wg sync.WaitGroup
+	for i := 1; i < t; i++ {
+		lo, hi := i*n/t, (i+1)*n/t
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	fn(0, n/t)
+	wg.Wait()
+}
