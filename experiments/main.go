@@ -1,14 +1,257 @@
 // Command experiments runs the paper's claims as declarative experiments.
 //
-// The harness is being built (issue "experiments"); until it lands this
-// command only says so.
+//	go run ./experiments [-only REGEXP] [-spec FILE] [-profile smoke|quick|paper] [-jobs N]
+//	                     [-list] [-plan] [-force] [-failfast] [-cache DIR] [-tables] [-figures]
+//
+// Each experiment is a YAML spec in experiments/specs (embedded in the
+// binary); the harness (experiments/internal/harness) expands it into runs,
+// skips what is cached, runs the rest in parallel and writes one result
+// record per run under results/, from which the report rebuilds tables,
+// figures and verdicts. See experiments/README.md and `-h`.
 package main
 
 import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/continuousnet/repro/experiments/internal/harness"
+	"github.com/continuousnet/repro/experiments/internal/provenance"
+	"github.com/continuousnet/repro/experiments/internal/record"
+	"github.com/continuousnet/repro/experiments/internal/report"
+	"github.com/continuousnet/repro/experiments/internal/spec"
+	"github.com/continuousnet/repro/nnlib"
+
+	// The kinds register themselves from their packages' init functions.
+	_ "github.com/continuousnet/repro/experiments/internal/claims"
 )
 
+//go:embed specs
+var specsFS embed.FS
+
+// regenerate rebuilds tables, figures and verdicts from the records alone
+// and prints the verdicts.
+func regenerate(w io.Writer, profile, resultsDir, figuresDir string, recs []*record.Record) error {
+	s, err := report.Regenerate(report.Options{Profile: profile, ResultsDir: resultsDir, FiguresDir: figuresDir}, recs)
+	if err != nil {
+		return err
+	}
+	return report.PrintVerdicts(w, s.Verdicts)
+}
+
+// setThreads and kernelLevel connect the harness to nnlib's process-wide
+// thread count and kernel level (for provenance).
+var (
+	setThreads  = nnlib.SetThreads
+	kernelLevel = nnlib.KernelLevel
+)
+
+const usage = `Usage: go run ./experiments [flags]
+
+Runs the paper's experiments. Each experiment is a YAML spec (experiments/specs/<name>.yaml,
+embedded in the binary); its runs are expanded for the chosen profile, looked up in the cache
+by a key that hashes everything that determines their result, and the missing ones are run in
+parallel, each after the runs it needs. One result record per run is written to
+results/runs/<experiment>/ (quick profile) or results/<profile>/runs/<experiment>/, and the
+tables, figures and verdicts are rebuilt from the records.
+
+Outputs go to the repository that holds the working directory (found by walking up to go.mod).
+
+Flags:
+`
+
+const usageTail = `
+Examples:
+  go run ./experiments -list                        experiments and their runs
+  go run ./experiments -plan -profile paper         what would run, what is cached, estimated time
+  go run ./experiments -only coarsening             one experiment (and the runs it needs)
+  go run ./experiments -profile smoke -jobs 2       the CI profile
+  go run ./experiments -tables -figures             rebuild outputs from records only
+
+Ctrl-C stops the runs in flight: nothing partial is written, and the next invocation resumes them
+from their last checkpoint. A finished run is never recomputed unless -force. Exit status: 0 when
+everything ran or was cached (skips included), 1 when a run failed, 2 for a bad spec or flag,
+130 when interrupted.
+`
+
 func main() {
-	fmt.Fprintln(os.Stderr, "experiments: the reproduction harness is not built yet; nothing to run (see README.md)")
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("experiments", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		only     = fs.String("only", "", "run only the experiments whose name matches this regular expression (like go test -run)")
+		specFile = fs.String("spec", "", "load the spec from this YAML `file` instead of the embedded specs")
+		profile  = fs.String("profile", spec.Quick, "profile: smoke (CI, seconds), quick (default) or paper (the authors' settings)")
+		jobs     = fs.Int("jobs", runtime.GOMAXPROCS(0), "runs at once; each shared run gets GOMAXPROCS/jobs nnlib threads, exclusive (timing) runs run alone with all")
+		list     = fs.Bool("list", false, "list the experiments and their runs, then exit")
+		plan     = fs.Bool("plan", false, "show what would run, what is cached (and possibly stale) and the estimated time, then exit")
+		force    = fs.Bool("force", false, "recompute the selected runs even if cached (drops their checkpoints and artifacts)")
+		failfast = fs.Bool("failfast", false, "stop at the first failed run (default: keep going)")
+		cacheDir = fs.String("cache", "", "cache `folder` for results, checkpoints and artifacts (default: the user cache dir + /continuousnet)")
+		tables   = fs.Bool("tables", false, "rebuild tables and verdicts from the result records only; compute nothing")
+		figures  = fs.Bool("figures", false, "rebuild figures from the result records only; compute nothing")
+	)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, usageTail)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "experiments: unexpected arguments %q (flags only; see -h)\n", fs.Args())
+		return 2
+	}
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "experiments: %v\n", err)
+		return code
+	}
+	if !contains(spec.Profiles, *profile) {
+		return fail(2, fmt.Errorf("unknown profile %q; valid profiles: %s", *profile, strings.Join(spec.Profiles, ", ")))
+	}
+	if *jobs < 1 {
+		return fail(2, fmt.Errorf("-jobs %d: want at least 1", *jobs))
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return fail(1, err)
+	}
+	root, err := provenance.RepoRoot(wd)
+	if err != nil {
+		return fail(1, err)
+	}
+	resultsDir, figuresDir := harness.ProfileDirs(root, *profile)
+
+	if *tables || *figures {
+		return regen(stdout, stderr, *profile, resultsDir, figuresDir)
+	}
+
+	var specs []*spec.Spec
+	if *specFile != "" {
+		data, err := os.ReadFile(*specFile)
+		if err != nil {
+			return fail(2, err)
+		}
+		s, err := spec.Parse(*specFile, data)
+		if err != nil {
+			return fail(2, err)
+		}
+		specs = []*spec.Spec{s}
+	} else if specs, err = spec.LoadFS(specsFS, "specs"); err != nil {
+		return fail(2, err)
+	}
+	if len(specs) == 0 {
+		fmt.Fprintln(stdout, "no experiment specs yet (experiments/specs/*.yaml); nothing to do")
+		return 0
+	}
+	var re *regexp.Regexp
+	if *only != "" {
+		if re, err = regexp.Compile(*only); err != nil {
+			return fail(2, fmt.Errorf("-only: %v", err))
+		}
+	}
+	if specs, err = harness.Select(specs, re); err != nil {
+		return fail(2, err)
+	}
+	p, err := harness.Resolve(specs, *profile)
+	if err != nil {
+		return fail(2, err)
+	}
+	if *list {
+		harness.List(stdout, p)
+		return 0
+	}
+	if *cacheDir == "" {
+		if *cacheDir, err = harness.DefaultCacheDir(); err != nil {
+			return fail(2, err)
+		}
+	}
+	cache := &harness.Cache{Dir: *cacheDir}
+	if *plan {
+		harness.WritePlan(stdout, p, harness.Estimate(p, cache, root, resultsDir, *jobs, *force), *jobs)
+		return 0
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the process
+		fmt.Fprintln(stderr, "experiments: interrupted; stopping the runs in flight (they keep their checkpoints; Ctrl-C again to kill)")
+	}()
+	fmt.Fprintf(stdout, "profile %s: %d run(s), %d distinct, jobs %d, cache %s\n", *profile, len(p.Targets), len(p.Units), *jobs, *cacheDir)
+	sum, err := harness.Execute(ctx, p, harness.Options{
+		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Force: *force, FailFast: *failfast,
+		Out: stdout, Terminal: harness.IsTerminal(os.Stdout), SetThreads: setThreads, KernelLevel: kernelLevel,
+	})
+	code := 0
+	if err != nil {
+		fmt.Fprintf(stderr, "experiments: %v\n", err)
+		code = 1
+	}
+	if sum != nil {
+		for _, t := range p.Targets {
+			if sum.Outcome[t.Unit.Key] == harness.OutcomeFailed {
+				fmt.Fprintf(stdout, "FAILED %s: %s\n", t.Name(), firstLine(sum.Errors[t.Unit.Key]))
+			}
+		}
+		fmt.Fprintln(stdout, sum.String())
+		if sum.Failed > 0 {
+			code = 1
+		}
+		if sum.Changed() {
+			if c := regen(stdout, stderr, *profile, resultsDir, figuresDir); c != 0 && code == 0 {
+				code = c
+			}
+		}
+		if sum.Interrupted > 0 && ctx.Err() != nil {
+			code = 130
+		}
+	}
+	return code
+}
+
+// regen rebuilds the outputs of a profile from its records.
+func regen(stdout, stderr io.Writer, profile, resultsDir, figuresDir string) int {
+	recs, err := harness.Records(resultsDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "experiments: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%d records in %s\n", len(recs), resultsDir)
+	if err := regenerate(stdout, profile, resultsDir, figuresDir, recs); err != nil {
+		fmt.Fprintf(stderr, "experiments: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLine(s string) string {
+	f, _, _ := strings.Cut(s, "\n")
+	return f
 }

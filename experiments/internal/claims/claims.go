@@ -1,0 +1,27 @@
+// Package claims implements the experiment kinds that run the paper's
+// claims, and registers them with the harness when imported:
+//
+//   - "pendulum" (claim a, figure 3): the nonlinear-pendulum convergence
+//     test and the linear-oscillator operator study (package pendulum);
+//   - "cifar-train": trains a ContinuousNet (with Euler and Nt = K, a
+//     ResNet) on CIFAR-10, optionally refining it K → 2K during training,
+//     and writes the trained model as an artifact;
+//   - "cifar-sweep": evaluates a trained model under other manifestations
+//     (scheme × Nt) and, optionally, times its inference;
+//   - "summary-b", "summary-c", "summary-d": the criterion metrics of claims
+//     (a, b), (c) and (d), computed from the records of the runs they need.
+//
+// The record contents (metric and series names, labels) are the contract
+// between these kinds and the report package; see each kind's doc comment.
+package claims
+
+import "github.com/continuousnet/repro/experiments/internal/harness"
+
+func init() {
+	harness.Register(pendulumKind{})
+	harness.Register(trainKind{})
+	harness.Register(sweepKind{})
+	harness.Register(summaryB{})
+	harness.Register(summaryC{})
+	harness.Register(summaryD{})
+}

@@ -1,0 +1,109 @@
+package claims
+
+import (
+	"testing"
+
+	"github.com/continuousnet/repro/experiments/internal/harness"
+	"github.com/continuousnet/repro/experiments/internal/spec"
+)
+
+var cifarSpecs = []string{"rk-consistency", "incremental-training", "coarsening"}
+
+// Every spec resolves in every profile, and a run written in several specs
+// (the shared training runs and the refined net's sweep) has one key.
+func TestSpecsResolveAndShareRuns(t *testing.T) {
+	var specs []*spec.Spec
+	for _, n := range append([]string{"resnets-as-integrators"}, cifarSpecs...) {
+		specs = append(specs, loadSpec(t, n))
+	}
+	for _, prof := range spec.Profiles {
+		plan, err := harness.Resolve(specs, prof)
+		if err != nil {
+			t.Fatalf("%s: %v", prof, err)
+		}
+		keys := map[string]string{}
+		for _, tg := range plan.Targets {
+			if k, ok := keys[tg.Run.Name]; ok && k != tg.Unit.Key && tg.Run.Name != "summary" {
+				t.Errorf("%s: run %s has two keys (%s in %s)", prof, tg.Run.Name, tg.Unit.Key[:8], tg.Experiment)
+			}
+			keys[tg.Run.Name] = tg.Unit.Key
+		}
+		shared := 0
+		for _, u := range plan.Units {
+			if len(u.Targets) > 1 {
+				shared++
+			}
+		}
+		// train/euler-k4, train/rk4-classic-refined-1-2-4 and the refined sweep.
+		if shared != 3 {
+			t.Errorf("%s: %d units shared between specs, want 3", prof, shared)
+		}
+	}
+}
+
+// The quick profile is issue 8's: spot-check the settings that decide the budget.
+func TestQuickProfileSettings(t *testing.T) {
+	var specs []*spec.Spec
+	for _, n := range cifarSpecs {
+		specs = append(specs, loadSpec(t, n))
+	}
+	plan, err := harness.Resolve(specs, spec.Quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := map[string]string{}
+	for _, u := range plan.Units {
+		p, ok := u.Params.(*TrainParams)
+		if !ok {
+			continue
+		}
+		name := u.Targets[0].Run.Name
+		models[name] = p.Scheme
+		if p.TrainPerClass != 500 || p.EvalPerClass != 200 || p.FinalPerClass != 0 || p.Width != 16 || p.Stem != "3x3" ||
+			p.Batch != 128 || p.Epochs != 15 || p.LR != 0.1 || p.Momentum != 0.9 || p.WeightDecay != 5e-4 ||
+			len(p.LRSteps) != 2 || p.LRSteps[0] != 9 || p.LRSteps[1] != 12 || p.LRGamma != 0.1 || p.CropPad != 4 || !p.Flip ||
+			p.Unit != "conv-relu-bn" || p.BN != "per-piece" || p.SkipInit || p.Epsilon != 1 || u.Seed != 1 {
+			t.Errorf("%s: %+v", name, p)
+		}
+		if got := p.StepsPerEpoch(); got != 40 {
+			t.Errorf("%s: %d steps per epoch, want 40", name, got)
+		}
+	}
+	if len(models) != 5 {
+		t.Errorf("training runs %v, want the 5 models of issue 8", models)
+	}
+}
+
+// The specs' nets have the authors' parameter counts (paper.md §1, E2):
+// the quick (and paper rk-consistency) ReLU-before-BN nets are the
+// notebook's "SingleSegment" nets (170,810 at K = 1, 463,130 at K = 4), the
+// paper profile's Table 1 nets the v1 code's (172,863 at K = 1, 3,193,596 at
+// K = 32).
+func TestSpecParameterCounts(t *testing.T) {
+	var specs []*spec.Spec
+	for _, n := range cifarSpecs {
+		specs = append(specs, loadSpec(t, n))
+	}
+	want := map[string]map[string]int{
+		spec.Quick: {"train/euler-k1": 170810, "train/rk4-classic-k1": 170810, "train/euler-k4": 463130,
+			"train/rk4-classic-k4": 463130, "train/rk4-classic-refined-1-2-4": 170810},
+		spec.Paper: {"train/euler-k1": 170810, "train/rk4-classic-k1": 170810, "train/euler-k4": 3193596,
+			"train/rk4-classic-k4": 3193596, "train/rk4-classic-refined-1-2-4": 172863},
+	}
+	for prof, counts := range want {
+		plan, err := harness.Resolve(specs, prof)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range plan.Units {
+			p, ok := u.Params.(*TrainParams)
+			if !ok {
+				continue
+			}
+			name := u.Targets[0].Run.Name
+			if got := p.ModelConfig().NumParams(); got != counts[name] {
+				t.Errorf("%s %s: %d parameters at K0 = %d, want %d", prof, name, got, p.K0, counts[name])
+			}
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/continuousnet/repro/experiments/internal/harness/toykind"
+)
+
+func init() { toykind.Register() }
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestFromSubfolder runs -list, -plan and a real invocation from a
+// subfolder of the repository: the spec path is relative to the working
+// directory, the outputs go under the repository root (here a temporary
+// copy with its own go.mod, so the test writes nothing into the checkout).
+func TestFromSubfolder(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("internal", "harness", "testdata", "toy-chain.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	sub := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "a", "toy-chain.yaml"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(root, "cache")
+	t.Chdir(sub)
+
+	code, out, errs := runCmd(t, "-spec", "../toy-chain.yaml", "-list")
+	if code != 0 || !strings.Contains(out, "walk/0.9") {
+		t.Fatalf("-list: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCmd(t, "-spec", "../toy-chain.yaml", "-plan", "-cache", cache)
+	if code != 0 || !strings.Contains(out, "3 to run, 0 cached") {
+		t.Fatalf("-plan: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCmd(t, "-spec", "../toy-chain.yaml", "-cache", cache, "-profile", "smoke")
+	if code != 0 || !strings.Contains(out, "ran 3, cached 0") {
+		t.Fatalf("run: %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(root, "results", "smoke", "runs", "toy-chain", "walk__0.5.json")); err != nil {
+		t.Errorf("smoke record not under <root>/results/smoke/runs: %v", err)
+	}
+	code, out, _ = runCmd(t, "-spec", "../toy-chain.yaml", "-cache", cache, "-profile", "smoke")
+	if code != 0 || !strings.Contains(out, "nothing to compute") {
+		t.Errorf("second run: %d\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "-tables")
+	if code != 0 || !strings.Contains(out, "0 records") {
+		t.Errorf("-tables for quick (no records): %d\n%s", code, out)
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-h"}, 0, "-only"},
+		{[]string{"-profile", "fast"}, 2, "valid profiles: smoke, quick, paper"},
+		{[]string{"-jobs", "0"}, 2, "at least 1"},
+		{[]string{"-spec", "internal/harness/testdata/toy-chain.yaml", "-only", "("}, 2, "-only"},
+		{[]string{"-spec", "internal/harness/testdata/toy-chain.yaml", "-only", "nothing"}, 2, "matches no experiment"},
+		{[]string{"-spec", "no-such.yaml"}, 2, "no-such.yaml"},
+		{[]string{"extra"}, 2, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCmd(t, tt.args...)
+		if code != tt.code || !strings.Contains(out+errs, tt.want) {
+			t.Errorf("%v: exit %d, want %d; output lacks %q?\n%s%s", tt.args, code, tt.code, tt.want, out, errs)
+		}
+	}
+}
+
+func TestEmbeddedSpecsParse(t *testing.T) {
+	code, out, errs := runCmd(t, "-list")
+	if code != 0 {
+		t.Errorf("-list with the embedded specs: %d\n%s%s", code, out, errs)
+	}
+}
