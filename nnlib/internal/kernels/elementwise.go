@@ -19,7 +19,7 @@ func checkLen3(name string, dst, x, y []float32) {
 //	for i := range dst { dst[i] = x[i] + y[i] }
 func Add(dst, x, y []float32) {
 	checkLen3("Add", dst, x, y)
-	for i := range dst {
+	for i := addVec(dst, x, y); i < len(dst); i++ {
 		dst[i] = x[i] + y[i]
 	}
 }
@@ -29,7 +29,7 @@ func Add(dst, x, y []float32) {
 //	for i := range dst { dst[i] = x[i] - y[i] }
 func Sub(dst, x, y []float32) {
 	checkLen3("Sub", dst, x, y)
-	for i := range dst {
+	for i := subVec(dst, x, y); i < len(dst); i++ {
 		dst[i] = x[i] - y[i]
 	}
 }
@@ -39,7 +39,7 @@ func Sub(dst, x, y []float32) {
 //	for i := range dst { dst[i] = x[i] * y[i] }
 func Mul(dst, x, y []float32) {
 	checkLen3("Mul", dst, x, y)
-	for i := range dst {
+	for i := mulVec(dst, x, y); i < len(dst); i++ {
 		dst[i] = x[i] * y[i]
 	}
 }
@@ -49,7 +49,7 @@ func Mul(dst, x, y []float32) {
 //	for i := range dst { dst[i] = max(x[i], y[i]) }
 func Max(dst, x, y []float32) {
 	checkLen3("Max", dst, x, y)
-	for i := range dst {
+	for i := maxVec(dst, x, y); i < len(dst); i++ {
 		dst[i] = max(x[i], y[i])
 	}
 }
@@ -59,7 +59,7 @@ func Max(dst, x, y []float32) {
 //	for i := range dst { dst[i] = a * x[i] }
 func Scale(dst []float32, a float32, x []float32) {
 	checkLen2("Scale", dst, x)
-	for i := range dst {
+	for i := scaleVec(dst, a, x); i < len(dst); i++ {
 		dst[i] = a * x[i]
 	}
 }
@@ -69,7 +69,7 @@ func Scale(dst []float32, a float32, x []float32) {
 //	for i := range y { y[i] += a * x[i] }
 func Axpy(a float32, x, y []float32) {
 	checkLen2("Axpy", y, x)
-	for i := range y {
+	for i := axpyVec(a, x, y); i < len(y); i++ {
 		y[i] += a * x[i]
 	}
 }
@@ -79,7 +79,7 @@ func Axpy(a float32, x, y []float32) {
 //	for i := range dst { if x[i] > 0 { dst[i] = x[i] } else { dst[i] = 0 } }
 func Relu(dst, x []float32) {
 	checkLen2("Relu", dst, x)
-	for i := range dst {
+	for i := reluVec(dst, x); i < len(dst); i++ {
 		if x[i] > 0 {
 			dst[i] = x[i]
 		} else {
@@ -95,7 +95,7 @@ func Relu(dst, x []float32) {
 //	for i := range dx { if x[i] > 0 { dx[i] = dy[i] } else { dx[i] = 0 } }
 func ReluBackward(dx, dy, x []float32) {
 	checkLen3("ReluBackward", dx, dy, x)
-	for i := range dx {
+	for i := reluBackwardVec(dx, dy, x); i < len(dx); i++ {
 		if x[i] > 0 {
 			dx[i] = dy[i]
 		} else {
@@ -110,8 +110,8 @@ func ReluBackward(dx, dy, x []float32) {
 //
 //	var s float32; for i := range x { s += x[i] }; return s
 func Sum(x []float32) float32 {
-	var s float32
-	for i := range x {
+	s, i := sumVec(x)
+	for ; i < len(x); i++ {
 		s += x[i]
 	}
 	return s
@@ -121,8 +121,8 @@ func Sum(x []float32) float32 {
 //
 //	var s float32; for i := range x { s += x[i] * x[i] }; return s
 func SumSq(x []float32) float32 {
-	var s float32
-	for i := range x {
+	s, i := sumSqVec(x)
+	for ; i < len(x); i++ {
 		s += x[i] * x[i]
 	}
 	return s
@@ -133,8 +133,8 @@ func SumSq(x []float32) float32 {
 //	var s float32; for i := range x { s += x[i] * y[i] }; return s
 func Dot(x, y []float32) float32 {
 	checkLen2("Dot", x, y)
-	var s float32
-	for i := range x {
+	s, i := dotVec(x, y)
+	for ; i < len(x); i++ {
 		s += x[i] * y[i]
 	}
 	return s

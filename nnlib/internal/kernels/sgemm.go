@@ -31,7 +31,73 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if m == 0 || n == 0 {
 		return
 	}
-	sgemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if g := gemmFor(level); g != nil {
+		g.run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// scaleC sets C = beta·C (C = 0 when beta = 0, without reading C): the
+// whole product when alpha = 0 or k = 0.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else {
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+}
+
+// sgemmGo is the Generic level: the reference loop with the loops over p
+// and j interchanged, so B is read along rows. Each element is still summed
+// over p in order 0..k-1 into a float32 starting at 0, then combined as
+// alpha·s + beta·c, so it returns exactly what sgemmGeneric returns.
+// It assumes alpha != 0 and k > 0.
+func sgemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sp := getBuf(n)
+	s := (*sp)[:n]
+	for i := 0; i < m; i++ {
+		clear(s)
+		for p := 0; p < k; p++ {
+			var av float32
+			if transA {
+				av = a[p*lda+i]
+			} else {
+				av = a[i*lda+p]
+			}
+			if transB {
+				for j := range s {
+					s[j] += av * b[j*ldb+p]
+				}
+			} else {
+				row := b[p*ldb : p*ldb+n]
+				row = row[:len(s)] // lets the compiler drop bounds checks
+				for j := range s {
+					s[j] += av * row[j]
+				}
+			}
+		}
+		crow := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			for j := range crow {
+				crow[j] = alpha * s[j]
+			}
+		} else {
+			for j := range crow {
+				crow[j] = alpha*s[j] + beta*crow[j]
+			}
+		}
+	}
+	putBuf(sp)
 }
 
 // checkGemm panics, naming Sgemm and the mismatch, if the operands cannot

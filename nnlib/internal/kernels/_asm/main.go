@@ -1,0 +1,833 @@
+// Command asm generates kernels_amd64.s, the AVX-512 and AVX2+FMA assembly
+// of package kernels, with avo. Run it through `go generate` in the kernels
+// package; the Go declarations live in asm_amd64.go, written by hand.
+//
+// Calling conventions shared by every generated function:
+//   - pointers point at the first element; lengths are element counts;
+//   - elementwise kernels and reductions process n elements where n is a
+//     multiple of the vector width (16 for AVX-512, 8 for AVX2); the Go
+//     wrappers handle the tail with the reference loop;
+//   - the sgemm micro-kernels compute an MR×NR tile
+//     C = alpha·Σ_p A(:,p)·B(p,:) + beta·C from packed panels
+//     (a[p*MR+i], b[p*NR+j]); beta = 0 does not read C.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!purego")
+
+	for mr := 1; mr <= 14; mr++ {
+		sgemmKernelAVX512(mr)
+	}
+	sgemmKernelAVX2()
+	packTransAVX512(16)
+	for w := 8; w <= 14; w++ {
+		packTransAVX512(w)
+		packCopyAVX512(w)
+	}
+	packCopyAVX512(32)
+	packRows32AVX512()
+	packTransAVX2(8)
+	packTransAVX2(6)
+	packCopyAVX2(16)
+	packCopyAVX2(6)
+
+	for _, w := range []width{avx512, avx2} {
+		binary(w, "add", func(x, y, d VecVirtual) { w.op3(VADDPS, y, x, d) })
+		binary(w, "sub", func(x, y, d VecVirtual) { w.op3(VSUBPS, y, x, d) })
+		binary(w, "mul", func(x, y, d VecVirtual) { w.op3(VMULPS, y, x, d) })
+		maxKernel(w)
+		scaleKernel(w)
+		axpyKernel(w)
+		reluKernel(w)
+		reluBackwardKernel(w)
+		reduce(w, "sum", false, false)
+		reduce(w, "sumSq", true, false)
+		reduce(w, "dot", false, true)
+	}
+
+	Generate()
+}
+
+// width describes one vector level.
+type width struct {
+	name  string // AVX512 or AVX2
+	lanes int    // float32 lanes per vector
+	vec   func() VecVirtual
+}
+
+var (
+	avx512 = width{"AVX512", 16, ZMM}
+	avx2   = width{"AVX2", 8, YMM}
+)
+
+func (w width) bytes() int { return 4 * w.lanes }
+
+func (w width) op3(f func(...Op), a, b, d Op) { f(a, b, d) }
+
+func param(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// ---------------------------------------------------------------------------
+// sgemm micro-kernels
+
+// sgemmKernelAVX512 emits sgemmKernel12x32AVX512: a 12×32 tile in 24 zmm
+// accumulators; per p one 32-float row of B (2 zmm) and 12 broadcasts of A.
+func sgemmKernelAVX512(mr int) {
+	const nr = 32
+	name := fmt.Sprintf("sgemmKernel%dx32AVX512", mr)
+	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha, beta float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×32 tile of C = alpha·A·B + beta·C from packed panels.", name, mr))
+	nb := min(6, 30-2*mr) // broadcast registers left after accumulators and B
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+
+	// Prefetch the C tile (written at the end, read too when beta != 0).
+	pc := GP64()
+	MOVQ(c, pc)
+	for i := 0; i < mr; i++ {
+		PREFETCHT0(Mem{Base: pc})
+		PREFETCHT0(Mem{Base: pc, Disp: 64})
+		if i < mr-1 {
+			ADDQ(ldc, pc)
+		}
+	}
+	acc := make([]VecPhysical, 2*mr)
+	for i := range acc {
+		acc[i] = zreg(i)
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	b0, b1 := zreg(2*mr), zreg(2*mr+1)
+	step := func(u int) {
+		VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
+		VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 64}, b1)
+		for i := 0; i < mr; i++ {
+			// One broadcast load per row (an embedded-broadcast FMA
+			// would load it twice: the kernel would be load-bound).
+			bc := zreg(32 - nb + i%nb)
+			VBROADCASTSS(Mem{Base: a, Disp: (u*mr + i) * 4}, bc)
+			VFMADD231PS(b0, bc, acc[2*i])
+			VFMADD231PS(b1, bc, acc[2*i+1])
+		}
+	}
+	const unroll = 4
+	Label(name + "_loop")
+	CMPQ(k, U8(unroll))
+	JL(LabelRef(name + "_tail"))
+	PREFETCHT0(Mem{Base: a, Disp: unroll * mr * 4 * 4})
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(unroll*mr*4), a)
+	ADDQ(U32(unroll*nr*4), b)
+	SUBQ(U8(unroll), k)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_store"))
+	step(0)
+	ADDQ(U8(mr*4), a)
+	ADDQ(U32(nr*4), b)
+	DECQ(k)
+	JMP(LabelRef(name + "_tail"))
+
+	Label(name + "_store")
+	alpha, beta := zreg(2*mr), zreg(2*mr+1)
+	VBROADCASTSS(param("alpha"), alpha)
+	VBROADCASTSS(param("beta"), beta)
+	bits := GP32()
+	MOVL(param("beta"), bits)
+	TESTL(U32(0x7fffffff), bits)
+	JZ(LabelRef(name + "_beta0"))
+	t0, t1 := Z30, Z31
+	for i := 0; i < mr; i++ {
+		VMULPS(Mem{Base: c}, beta, t0)
+		VMULPS(Mem{Base: c, Disp: 64}, beta, t1)
+		VFMADD231PS(alpha, acc[2*i], t0)
+		VFMADD231PS(alpha, acc[2*i+1], t1)
+		VMOVUPS(t0, Mem{Base: c})
+		VMOVUPS(t1, Mem{Base: c, Disp: 64})
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	Label(name + "_beta0")
+	for i := 0; i < mr; i++ {
+		VMULPS(alpha, acc[2*i], acc[2*i])
+		VMULPS(alpha, acc[2*i+1], acc[2*i+1])
+		VMOVUPS(acc[2*i], Mem{Base: c})
+		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: 64})
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sgemmKernelAVX2 emits sgemmKernel6x16AVX2: a 6×16 tile in 12 ymm
+// accumulators.
+func sgemmKernelAVX2() {
+	const mr, nr = 6, 16
+	TEXT("sgemmKernel6x16AVX2", NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha, beta float32)")
+	Pragma("noescape")
+	Doc("sgemmKernel6x16AVX2 computes a 6×16 tile of C = alpha·A·B + beta·C from packed panels.")
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	acc := make([]VecPhysical, 2*mr)
+	for i := range acc {
+		acc[i] = yreg(i)
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	b0, b1, bc := Y12, Y13, Y14
+	step := func(u int) {
+		VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
+		VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 32}, b1)
+		for i := 0; i < mr; i++ {
+			VBROADCASTSS(Mem{Base: a, Disp: (u*mr + i) * 4}, bc)
+			VFMADD231PS(b0, bc, acc[2*i])
+			VFMADD231PS(b1, bc, acc[2*i+1])
+		}
+	}
+	const unroll = 4
+	Label("k6x16_loop")
+	CMPQ(k, U8(unroll))
+	JL(LabelRef("k6x16_tail"))
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(unroll*mr*4), a)
+	ADDQ(U32(unroll*nr*4), b)
+	SUBQ(U8(unroll), k)
+	JMP(LabelRef("k6x16_loop"))
+	Label("k6x16_tail")
+	TESTQ(k, k)
+	JZ(LabelRef("k6x16_store"))
+	step(0)
+	ADDQ(U8(mr*4), a)
+	ADDQ(U32(nr*4), b)
+	DECQ(k)
+	JMP(LabelRef("k6x16_tail"))
+
+	Label("k6x16_store")
+	alpha, beta := Y12, Y13
+	VBROADCASTSS(param("alpha"), alpha)
+	VBROADCASTSS(param("beta"), beta)
+	bits := GP32()
+	MOVL(param("beta"), bits)
+	TESTL(U32(0x7fffffff), bits)
+	JZ(LabelRef("k6x16_beta0"))
+	t0, t1 := Y14, Y15
+	for i := 0; i < mr; i++ {
+		VMULPS(Mem{Base: c}, beta, t0)
+		VMULPS(Mem{Base: c, Disp: 32}, beta, t1)
+		VFMADD231PS(alpha, acc[2*i], t0)
+		VFMADD231PS(alpha, acc[2*i+1], t1)
+		VMOVUPS(t0, Mem{Base: c})
+		VMOVUPS(t1, Mem{Base: c, Disp: 32})
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	Label("k6x16_beta0")
+	for i := 0; i < mr; i++ {
+		VMULPS(alpha, acc[2*i], acc[2*i])
+		VMULPS(alpha, acc[2*i+1], acc[2*i+1])
+		VMOVUPS(acc[2*i], Mem{Base: c})
+		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: 32})
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func zreg(i int) VecPhysical {
+	return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+}
+
+func yreg(i int) VecPhysical {
+	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+}
+
+// ---------------------------------------------------------------------------
+// packing
+
+// packTransAVX512 emits packTrans<rows>AVX512(dst, src, ld, nblk, dstStride):
+// for r < rows and p < 16·nblk, dst[p*dstStride+r] = src[r*ld+p]. It reads
+// rows source rows 16 floats at a time and transposes 16×16 blocks in
+// registers (rows < 16 are padded with zeros and stored with a mask).
+func packTransAVX512(rows int) {
+	name := fmt.Sprintf("packTrans%dAVX512", rows)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, nblk, dstStride int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s packs %d rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 16·nblk.", name, rows))
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	n := Load(Param("nblk"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), ds)
+	ld3 := GP64()
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	r := make([]VecPhysical, 16)
+	t := make([]VecPhysical, 16)
+	for i := 0; i < 16; i++ {
+		r[i] = zreg(i)
+		t[i] = zreg(16 + i)
+	}
+	if rows < 16 {
+		mask := GP32()
+		MOVL(U32(1<<rows-1), mask)
+		KMOVW(mask, K1)
+		for i := rows; i < 16; i++ {
+			VXORPS(r[i], r[i], r[i])
+		}
+	}
+	p := GP64()
+	row := GP64()
+	lbl := name + "_loop"
+	Label(lbl)
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	// Load rows: row pointer walks by 4·ld; offsets 0, ld, 2ld, 3ld.
+	MOVQ(src, row)
+	for i := 0; i < rows; i++ {
+		var m Mem
+		switch i % 4 {
+		case 0:
+			m = Mem{Base: row}
+		case 1:
+			m = Mem{Base: row, Index: ld, Scale: 1}
+		case 2:
+			m = Mem{Base: row, Index: ld, Scale: 2}
+		case 3:
+			m = Mem{Base: row, Index: ld3, Scale: 1}
+		}
+		VMOVUPS(m, r[i])
+		// Long rows stream from memory, one line per row per block: fetch
+		// 8 blocks ahead (the hardware cannot track this many streams).
+		m.Disp += 512
+		PREFETCHT0(m)
+		if i%4 == 3 && i < rows-1 {
+			LEAQ(Mem{Base: row, Index: ld, Scale: 4}, row)
+		}
+	}
+	// Stage 1: interleave pairs of rows.
+	for i := 0; i < 16; i += 2 {
+		VUNPCKLPS(r[i+1], r[i], t[i])
+		VUNPCKHPS(r[i+1], r[i], t[i+1])
+	}
+	// Stage 2: interleave pairs of pairs.
+	for i := 0; i < 16; i += 4 {
+		VUNPCKLPD(t[i+2], t[i], r[i])
+		VUNPCKHPD(t[i+2], t[i], r[i+1])
+		VUNPCKLPD(t[i+3], t[i+1], r[i+2])
+		VUNPCKHPD(t[i+3], t[i+1], r[i+3])
+	}
+	// Stage 3: 128-bit lanes of groups (0,4), (8,12).
+	for g := 0; g < 16; g += 8 {
+		for j := 0; j < 4; j++ {
+			VSHUFF32X4(U8(0x88), r[g+4+j], r[g+j], t[g+j])
+			VSHUFF32X4(U8(0xdd), r[g+4+j], r[g+j], t[g+4+j])
+		}
+	}
+	// Stage 4: combine the halves.
+	for j := 0; j < 8; j++ {
+		VSHUFF32X4(U8(0x88), t[8+j], t[j], r[j])
+		VSHUFF32X4(U8(0xdd), t[8+j], t[j], r[8+j])
+	}
+	MOVQ(dst, p)
+	for j := 0; j < 16; j++ {
+		if rows < 16 {
+			VMOVUPS(r[j], K1, Mem{Base: p})
+		} else {
+			VMOVUPS(r[j], Mem{Base: p})
+		}
+		if j < 15 {
+			ADDQ(ds, p)
+		}
+	}
+	if rows < 16 {
+		// Stage 1 overwrote the zero padding rows only in t; r[rows:] were
+		// overwritten by the transpose: re-zero them for the next block.
+		for i := rows; i < 16; i++ {
+			VXORPS(r[i], r[i], r[i])
+		}
+	}
+	ADDQ(ds, p)
+	MOVQ(p, dst)
+	ADDQ(U8(64), src)
+	DECQ(n)
+	JMP(LabelRef(lbl))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packTransAVX2 emits packTrans<rows>AVX2(dst, src, ld, nblk, dstStride):
+// for r < rows and p < 8·nblk, dst[p*dstStride+r] = src[r*ld+p], through
+// 8×8 register transposes (rows = 8, or 6 with two zero rows and 6-float
+// stores).
+func packTransAVX2(rows int) {
+	name := fmt.Sprintf("packTrans%dAVX2", rows)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, nblk, dstStride int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s packs %d rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 8·nblk.", name, rows))
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	n := Load(Param("nblk"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), ds)
+	r := make([]VecPhysical, 8)
+	t := make([]VecPhysical, 8)
+	for i := 0; i < 8; i++ {
+		r[i] = yreg(i)
+		t[i] = yreg(8 + i)
+	}
+	row, p := GP64(), GP64()
+	Label(name + "_loop")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	MOVQ(src, row)
+	for i := 0; i < 8; i++ {
+		if i < rows {
+			VMOVUPS(Mem{Base: row}, r[i])
+			if i < rows-1 {
+				ADDQ(ld, row)
+			}
+		} else {
+			VXORPS(r[i], r[i], r[i])
+		}
+	}
+	for i := 0; i < 8; i += 2 {
+		VUNPCKLPS(r[i+1], r[i], t[i])
+		VUNPCKHPS(r[i+1], r[i], t[i+1])
+	}
+	for g := 0; g < 8; g += 4 {
+		VSHUFPS(U8(0x44), t[g+2], t[g], r[g])
+		VSHUFPS(U8(0xee), t[g+2], t[g], r[g+1])
+		VSHUFPS(U8(0x44), t[g+3], t[g+1], r[g+2])
+		VSHUFPS(U8(0xee), t[g+3], t[g+1], r[g+3])
+	}
+	for j := 0; j < 4; j++ {
+		VPERM2F128(U8(0x20), r[4+j], r[j], t[j])
+		VPERM2F128(U8(0x31), r[4+j], r[j], t[4+j])
+	}
+	MOVQ(dst, p)
+	for j := 0; j < 8; j++ {
+		if rows == 8 {
+			VMOVUPS(t[j], Mem{Base: p})
+		} else {
+			VMOVUPS(t[j].AsX(), Mem{Base: p})
+			VEXTRACTF128(U8(1), t[j], t[j].AsX())
+			VMOVLPS(t[j].AsX(), Mem{Base: p, Disp: 16})
+		}
+		ADDQ(ds, p)
+	}
+	MOVQ(p, dst)
+	ADDQ(U8(32), src)
+	DECQ(n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packRows32AVX512 emits packRows32AVX512(dst, src, ld, kb, npanels): the
+// B block of npanels full 32-column panels of a row-major B, packed row by
+// row: dst[q*kb*32+p*32+j] = src[p*ld+q*32+j] for p < kb, q < npanels,
+// j < 32. Reading each row of B sequentially keeps the hardware
+// prefetchers effective where packing panel by panel would walk kb rows
+// at once.
+func packRows32AVX512() {
+	const name = "packRows32AVX512"
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, kb, npanels int)")
+	Pragma("noescape")
+	Doc(name + " packs npanels 32-column panels of kb rows of B row by row.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	kb := Load(Param("kb"), GP64())
+	np := Load(Param("npanels"), GP64())
+	SHLQ(U8(2), ld)
+	pstride := GP64()
+	MOVQ(kb, pstride)
+	SHLQ(U8(7), pstride) // kb*32 floats
+	s, d, q := GP64(), GP64(), GP64()
+	Label(name + "_row")
+	TESTQ(kb, kb)
+	JZ(LabelRef(name + "_done"))
+	MOVQ(src, s)
+	MOVQ(dst, d)
+	MOVQ(np, q)
+	Label(name + "_panel")
+	TESTQ(q, q)
+	JZ(LabelRef(name + "_next"))
+	VMOVUPS(Mem{Base: s}, Z0)
+	VMOVUPS(Mem{Base: s, Disp: 64}, Z1)
+	VMOVUPS(Z0, Mem{Base: d})
+	VMOVUPS(Z1, Mem{Base: d, Disp: 64})
+	ADDQ(U8(128), s)
+	ADDQ(pstride, d)
+	DECQ(q)
+	JMP(LabelRef(name + "_panel"))
+	Label(name + "_next")
+	ADDQ(ld, src)
+	ADDQ(U8(128), dst)
+	DECQ(kb)
+	JMP(LabelRef(name + "_row"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packCopyAVX512 emits packCopy<w>AVX512(dst, src, ld, k): for p < k and
+// j < w, dst[p*w+j] = src[p*ld+j] (w = 32, or w < 16 with masked moves).
+func packCopyAVX512(w int) {
+	name := fmt.Sprintf("packCopy%dAVX512", w)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, k int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s copies k rows of %d floats: dst[p*%d+j] = src[p*ld+j].", name, w, w))
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(U8(2), ld)
+	if w < 16 {
+		mask := GP32()
+		MOVL(U32(1<<w-1), mask)
+		KMOVW(mask, K1)
+	}
+	Label(name + "_loop")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_done"))
+	switch w {
+	case 32:
+		VMOVUPS(Mem{Base: src}, Z0)
+		VMOVUPS(Mem{Base: src, Disp: 64}, Z1)
+		VMOVUPS(Z0, Mem{Base: dst})
+		VMOVUPS(Z1, Mem{Base: dst, Disp: 64})
+	default:
+		VMOVUPS_Z(Mem{Base: src}, K1, Z0)
+		VMOVUPS(Z0, K1, Mem{Base: dst})
+	}
+	ADDQ(ld, src)
+	ADDQ(U8(w*4), dst)
+	DECQ(k)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packCopyAVX2 emits packCopy<w>AVX2(dst, src, ld, k) for w = 16 or 6.
+func packCopyAVX2(w int) {
+	name := fmt.Sprintf("packCopy%dAVX2", w)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, ld, k int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s copies k rows of %d floats: dst[p*%d+j] = src[p*ld+j].", name, w, w))
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(U8(2), ld)
+	Label(name + "_loop")
+	TESTQ(k, k)
+	JZ(LabelRef(name + "_done"))
+	switch w {
+	case 16:
+		VMOVUPS(Mem{Base: src}, Y0)
+		VMOVUPS(Mem{Base: src, Disp: 32}, Y1)
+		VMOVUPS(Y0, Mem{Base: dst})
+		VMOVUPS(Y1, Mem{Base: dst, Disp: 32})
+	case 6:
+		VMOVUPS(Mem{Base: src}, X0)
+		MOVQ(Mem{Base: src, Disp: 16}, RAX)
+		VMOVUPS(X0, Mem{Base: dst})
+		MOVQ(RAX, Mem{Base: dst, Disp: 16})
+	}
+	ADDQ(ld, src)
+	ADDQ(U8(w*4), dst)
+	DECQ(k)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// ---------------------------------------------------------------------------
+// elementwise kernels: n is a positive multiple of the vector width.
+
+const unrollEW = 4
+
+// loop emits the standard 4×-unrolled loop over n elements, calling body
+// with the byte offset of each vector, then a 1× cleanup loop. adv lists the
+// pointers to advance.
+func loop(w width, name string, n Register, adv []Register, body func(off int)) {
+	Label(name + "_big")
+	CMPQ(n, U32(unrollEW*w.lanes))
+	JL(LabelRef(name + "_one"))
+	for u := 0; u < unrollEW; u++ {
+		body(u * w.bytes())
+	}
+	for _, p := range adv {
+		ADDQ(U32(unrollEW*w.bytes()), p)
+	}
+	SUBQ(U32(unrollEW*w.lanes), n)
+	JMP(LabelRef(name + "_big"))
+	Label(name + "_one")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	body(0)
+	for _, p := range adv {
+		ADDQ(U32(w.bytes()), p)
+	}
+	SUBQ(U32(w.lanes), n)
+	JMP(LabelRef(name + "_one"))
+	Label(name + "_done")
+}
+
+func binary(w width, op string, f func(x, y, d VecVirtual)) {
+	name := op + w.name
+	TEXT(name, NOSPLIT, "func(dst, x, y *float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets dst[i] = x[i] " + op + " y[i] for i < n (n a multiple of the vector width).")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	loop(w, name, n, []Register{dst, x, y}, func(off int) {
+		vx, vy := w.vec(), w.vec()
+		VMOVUPS(Mem{Base: x, Disp: off}, vx)
+		VMOVUPS(Mem{Base: y, Disp: off}, vy)
+		f(vx, vy, vx)
+		VMOVUPS(vx, Mem{Base: dst, Disp: off})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// maxKernel emits max with Go's semantics: NaN if either is NaN, and
+// max(+0, -0) = +0. VMAXPS returns its second (Intel) source when the
+// operands are unordered or equal, so the result is the AND of both operand
+// orders (fixes signed zeros), then NaNs are patched in with x+y.
+func maxKernel(w width) {
+	name := "max" + w.name
+	TEXT(name, NOSPLIT, "func(dst, x, y *float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets dst[i] = max(x[i], y[i]) with Go's NaN and signed-zero rules.")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	loop(w, name, n, []Register{dst, x, y}, func(off int) {
+		vx, vy, m1, m2, s := w.vec(), w.vec(), w.vec(), w.vec(), w.vec()
+		VMOVUPS(Mem{Base: x, Disp: off}, vx)
+		VMOVUPS(Mem{Base: y, Disp: off}, vy)
+		VMAXPS(vy, vx, m1) // Intel: max(x, y), y on ties/NaN
+		VMAXPS(vx, vy, m2) // Intel: max(y, x), x on ties/NaN
+		VADDPS(vy, vx, s)  // NaN where either is NaN
+		if w.lanes == 16 {
+			VPANDD(m2, m1, m1)
+			VCMPPS(U8(3), vy, vx, K2) // unordered
+			VMOVAPS(s, K2, m1)
+		} else {
+			VANDPS(m2, m1, m1)
+			mask := w.vec()
+			VCMPPS(U8(3), vy, vx, mask)
+			VBLENDVPS(mask, s, m1, m1)
+		}
+		VMOVUPS(m1, Mem{Base: dst, Disp: off})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+func scaleKernel(w width) {
+	name := "scale" + w.name
+	TEXT(name, NOSPLIT, "func(dst *float32, a float32, x *float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets dst[i] = a * x[i].")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	va := w.vec()
+	VBROADCASTSS(param("a"), va)
+	loop(w, name, n, []Register{dst, x}, func(off int) {
+		v := w.vec()
+		VMULPS(Mem{Base: x, Disp: off}, va, v)
+		VMOVUPS(v, Mem{Base: dst, Disp: off})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// axpyKernel multiplies then adds (no FMA) so it matches the reference
+// loop y[i] += a*x[i] bit for bit.
+func axpyKernel(w width) {
+	name := "axpy" + w.name
+	TEXT(name, NOSPLIT, "func(a float32, x, y *float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets y[i] += a * x[i] (rounded product, then sum, like the reference).")
+	x := Load(Param("x"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	va := w.vec()
+	VBROADCASTSS(param("a"), va)
+	loop(w, name, n, []Register{x, y}, func(off int) {
+		v := w.vec()
+		VMULPS(Mem{Base: x, Disp: off}, va, v)
+		VADDPS(Mem{Base: y, Disp: off}, v, v)
+		VMOVUPS(v, Mem{Base: y, Disp: off})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// reluKernel uses VMAXPS with x as the first Intel source and 0 as the
+// second: the result is x where x > 0 and 0 otherwise, NaN included.
+func reluKernel(w width) {
+	name := "relu" + w.name
+	TEXT(name, NOSPLIT, "func(dst, x *float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets dst[i] = x[i] if x[i] > 0, else 0 (NaN → 0).")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	zero := w.vec()
+	VXORPS(zero, zero, zero)
+	loop(w, name, n, []Register{dst, x}, func(off int) {
+		v := w.vec()
+		VMOVUPS(Mem{Base: x, Disp: off}, v)
+		VMAXPS(zero, v, v) // Intel VMAXPS v, v, zero: v > 0 ? v : 0
+		VMOVUPS(v, Mem{Base: dst, Disp: off})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+func reluBackwardKernel(w width) {
+	name := "reluBackward" + w.name
+	TEXT(name, NOSPLIT, "func(dx, dy, x *float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets dx[i] = dy[i] where x[i] > 0, else 0.")
+	dx := Load(Param("dx"), GP64())
+	dy := Load(Param("dy"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	zero := w.vec()
+	VXORPS(zero, zero, zero)
+	loop(w, name, n, []Register{dx, dy, x}, func(off int) {
+		v, g := w.vec(), w.vec()
+		VMOVUPS(Mem{Base: x, Disp: off}, v)
+		if w.lanes == 16 {
+			VCMPPS(U8(0x1e), zero, v, K3) // GT_OQ: x > 0
+			VMOVUPS_Z(Mem{Base: dy, Disp: off}, K3, g)
+		} else {
+			VCMPPS(U8(0x1e), zero, v, v)
+			VANDPS(Mem{Base: dy, Disp: off}, v, g)
+		}
+		VMOVUPS(g, Mem{Base: dx, Disp: off})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// reduce emits sum, sumSq or dot with 4 vector accumulators (vector u of
+// each 4-vector group goes to accumulator u; the 1× cleanup loop uses
+// accumulator 0), combined as (acc0+acc1)+(acc2+acc3) and then reduced
+// across lanes by halving: a fixed order for a given n.
+func reduce(w width, op string, square, dot bool) {
+	name := op + w.name
+	sig := "func(x *float32, n int) float32"
+	if dot {
+		sig = "func(x, y *float32, n int) float32"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(name + " returns the " + op + " of x[:n] in a fixed lane order.")
+	x := Load(Param("x"), GP64())
+	adv := []Register{x}
+	var y Register
+	if dot {
+		y = Load(Param("y"), GP64())
+		adv = append(adv, y)
+	}
+	n := Load(Param("n"), GP64())
+	acc := make([]VecVirtual, unrollEW)
+	for i := range acc {
+		acc[i] = w.vec()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	u := 0
+	loop(w, name, n, adv, func(off int) {
+		a := acc[(off/w.bytes())%unrollEW]
+		v := w.vec()
+		VMOVUPS(Mem{Base: x, Disp: off}, v)
+		switch {
+		case dot:
+			VFMADD231PS(Mem{Base: y, Disp: off}, v, a)
+		case square:
+			VFMADD231PS(v, v, a)
+		default:
+			VADDPS(v, a, a)
+		}
+		u++
+	})
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	var s VecVirtual
+	if w.lanes == 16 {
+		hi := YMM()
+		VEXTRACTF32X8(U8(1), acc[0], hi)
+		s = YMM()
+		VADDPS(hi, acc[0].AsY(), s)
+	} else {
+		s = acc[0]
+	}
+	hx := XMM()
+	VEXTRACTF128(U8(1), s, hx)
+	sx := XMM()
+	VADDPS(hx, s.AsX(), sx)
+	// sx = [a b c d] → (a+c, b+d) → (a+c)+(b+d)
+	t := XMM()
+	VMOVHLPS(sx, sx, t)
+	VADDPS(t, sx, sx)
+	VMOVSHDUP(sx, t)
+	VADDSS(t, sx, sx)
+	VZEROUPPER()
+	Store(sx, ReturnIndex(0))
+	RET()
+}

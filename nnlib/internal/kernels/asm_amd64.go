@@ -1,0 +1,119 @@
+//go:build amd64 && !purego
+
+package kernels
+
+//go:generate sh -c "cd _asm && go run . -out ../kernels_amd64.s -stubs ../stubs_amd64.go -pkg kernels"
+
+// The declarations of the generated assembly are in stubs_amd64.go (also
+// generated). Elementwise kernels and reductions take n, a positive
+// multiple of the vector width (16 lanes for AVX-512, 8 for AVX2); the
+// wrappers below hand them the vector-aligned prefix and return how many
+// elements they covered.
+
+// vecLen returns the vector-aligned prefix length of n at the current level
+// (0 for Generic).
+func vecLen(n int) int {
+	switch level {
+	case AVX512:
+		return n &^ 15
+	case AVX2:
+		return n &^ 7
+	}
+	return 0
+}
+
+type binaryAsm func(dst, x, y *float32, n int)
+
+func binaryVec(f512, f2 binaryAsm, dst, x, y []float32) int {
+	v := vecLen(len(dst))
+	if v == 0 {
+		return 0
+	}
+	if level == AVX512 {
+		f512(&dst[0], &x[0], &y[0], v)
+	} else {
+		f2(&dst[0], &x[0], &y[0], v)
+	}
+	return v
+}
+
+func addVec(dst, x, y []float32) int { return binaryVec(addAVX512, addAVX2, dst, x, y) }
+func subVec(dst, x, y []float32) int { return binaryVec(subAVX512, subAVX2, dst, x, y) }
+func mulVec(dst, x, y []float32) int { return binaryVec(mulAVX512, mulAVX2, dst, x, y) }
+func maxVec(dst, x, y []float32) int { return binaryVec(maxAVX512, maxAVX2, dst, x, y) }
+
+func reluBackwardVec(dx, dy, x []float32) int {
+	return binaryVec(reluBackwardAVX512, reluBackwardAVX2, dx, dy, x)
+}
+
+func scaleVec(dst []float32, a float32, x []float32) int {
+	v := vecLen(len(dst))
+	switch {
+	case v == 0:
+	case level == AVX512:
+		scaleAVX512(&dst[0], a, &x[0], v)
+	default:
+		scaleAVX2(&dst[0], a, &x[0], v)
+	}
+	return v
+}
+
+func axpyVec(a float32, x, y []float32) int {
+	v := vecLen(len(y))
+	switch {
+	case v == 0:
+	case level == AVX512:
+		axpyAVX512(a, &x[0], &y[0], v)
+	default:
+		axpyAVX2(a, &x[0], &y[0], v)
+	}
+	return v
+}
+
+func reluVec(dst, x []float32) int {
+	v := vecLen(len(dst))
+	switch {
+	case v == 0:
+	case level == AVX512:
+		reluAVX512(&dst[0], &x[0], v)
+	default:
+		reluAVX2(&dst[0], &x[0], v)
+	}
+	return v
+}
+
+func sumVec(x []float32) (float32, int) {
+	v := vecLen(len(x))
+	switch {
+	case v == 0:
+		return 0, 0
+	case level == AVX512:
+		return sumAVX512(&x[0], v), v
+	default:
+		return sumAVX2(&x[0], v), v
+	}
+}
+
+func sumSqVec(x []float32) (float32, int) {
+	v := vecLen(len(x))
+	switch {
+	case v == 0:
+		return 0, 0
+	case level == AVX512:
+		return sumSqAVX512(&x[0], v), v
+	default:
+		return sumSqAVX2(&x[0], v), v
+	}
+}
+
+func dotVec(x, y []float32) (float32, int) {
+	v := vecLen(len(x))
+	switch {
+	case v == 0:
+		return 0, 0
+	case level == AVX512:
+		return dotAVX512(&x[0], &y[0], v), v
+	default:
+		return dotAVX2(&x[0], &y[0], v), v
+	}
+}

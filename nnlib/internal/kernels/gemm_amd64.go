@@ -1,0 +1,121 @@
+//go:build amd64 && !purego
+
+package kernels
+
+var (
+	gemmAVX512 = &gemm{nr: 32, kc: 576, mc: 192, nc: 384,
+		mrs: []int{8, 9, 10, 11, 12, 13, 14}, micro: microAVX512[:], pack: packAVX512, packRows: packRowsAVX512}
+	gemmAVX2 = &gemm{nr: 16, kc: 256, mc: 72, nc: 3072,
+		mrs: []int{6}, micro: []func(k int, a, b, c *float32, ldc int, alpha, beta float32){6: sgemmKernel6x16AVX2}, pack: packAVX2}
+)
+
+// microAVX512[r] is the AVX-512 micro-kernel for r×32 tiles (r = 1..14),
+// reading A panels packed r rows wide.
+var microAVX512 = [15]func(k int, a, b, c *float32, ldc int, alpha, beta float32){nil,
+	sgemmKernel1x32AVX512, sgemmKernel2x32AVX512, sgemmKernel3x32AVX512, sgemmKernel4x32AVX512, sgemmKernel5x32AVX512, sgemmKernel6x32AVX512, sgemmKernel7x32AVX512, sgemmKernel8x32AVX512, sgemmKernel9x32AVX512, sgemmKernel10x32AVX512, sgemmKernel11x32AVX512, sgemmKernel12x32AVX512, sgemmKernel13x32AVX512, sgemmKernel14x32AVX512}
+
+// gemmFor returns the blocked sgemm of level l, or nil for Generic.
+func gemmFor(l Level) *gemm {
+	switch l {
+	case AVX512:
+		return gemmAVX512
+	case AVX2:
+		return gemmAVX2
+	}
+	return nil
+}
+
+// packAVX512 packs full 12-row A panels and 32-column B panels with
+// assembly (register transposes when the panel index is strided, vector
+// copies when it is contiguous) and everything else with packGo.
+func packAVX512(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
+	if rows != w || (w != 32 && (w < 8 || w > 14)) {
+		packGo(dst, w, src, rs, ps, rows, kb)
+		return
+	}
+	dst = dst[:kb*w]
+	switch {
+	case rs == 1:
+		_ = src[(kb-1)*ps+w-1]
+		packCopyAVX512[w](&dst[0], &src[0], ps, kb)
+	case ps == 1:
+		nb := kb / 16
+		if nb > 0 {
+			_ = src[(w-1)*rs+nb*16-1]
+			if w == 32 {
+				packTrans16AVX512(&dst[0], &src[0], rs, nb, 32)
+				packTrans16AVX512(&dst[16], &src[16*rs], rs, nb, 32)
+			} else {
+				packTransAVX512[w](&dst[0], &src[0], rs, nb, w)
+			}
+		}
+		if p0 := nb * 16; p0 < kb {
+			packTail(dst, w, src, rs, p0, kb)
+		}
+	default:
+		packGo(dst, w, src, rs, ps, rows, kb)
+	}
+}
+
+// packRowsAVX512 packs np full 32-column panels of B row by row.
+func packRowsAVX512(dst []float32, src []float32, ld, kb, np int) {
+	_ = dst[np*kb*32-1]
+	_ = src[(kb-1)*ld+np*32-1]
+	packRows32AVX512(&dst[0], &src[0], ld, kb, np)
+}
+
+// packCopyAVX512[w] and packTransAVX512[w] are the assembly packers of
+// w-wide panels (nil where there is none).
+var (
+	packCopyAVX512 = [33]func(dst, src *float32, ld, k int){
+		8: packCopy8AVX512, 9: packCopy9AVX512, 10: packCopy10AVX512, 11: packCopy11AVX512,
+		12: packCopy12AVX512, 13: packCopy13AVX512, 14: packCopy14AVX512, 32: packCopy32AVX512}
+	packTransAVX512 = [15]func(dst, src *float32, ld, nblk, dstStride int){
+		8: packTrans8AVX512, 9: packTrans9AVX512, 10: packTrans10AVX512, 11: packTrans11AVX512,
+		12: packTrans12AVX512, 13: packTrans13AVX512, 14: packTrans14AVX512}
+)
+
+// packAVX2 packs full 6-row A panels and 16-column B panels with assembly
+// (8×8 register transposes or vector copies), everything else with packGo.
+func packAVX2(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
+	if rows != w || (w != 16 && w != 6) {
+		packGo(dst, w, src, rs, ps, rows, kb)
+		return
+	}
+	dst = dst[:kb*w]
+	switch {
+	case rs == 1:
+		_ = src[(kb-1)*ps+w-1]
+		if w == 16 {
+			packCopy16AVX2(&dst[0], &src[0], ps, kb)
+		} else {
+			packCopy6AVX2(&dst[0], &src[0], ps, kb)
+		}
+	case ps == 1:
+		nb := kb / 8
+		if nb > 0 {
+			_ = src[(w-1)*rs+nb*8-1]
+			if w == 16 {
+				packTrans8AVX2(&dst[0], &src[0], rs, nb, 16)
+				packTrans8AVX2(&dst[8], &src[8*rs], rs, nb, 16)
+			} else {
+				packTrans6AVX2(&dst[0], &src[0], rs, nb, 6)
+			}
+		}
+		if p0 := nb * 8; p0 < kb {
+			packTail(dst, w, src, rs, p0, kb)
+		}
+	default:
+		packGo(dst, w, src, rs, ps, rows, kb)
+	}
+}
+
+// packTail packs depths p0..kb-1 of a full panel whose depth is contiguous.
+func packTail(dst []float32, w int, src []float32, rs, p0, kb int) {
+	for r := 0; r < w; r++ {
+		row := src[r*rs+p0 : r*rs+kb]
+		for p, v := range row {
+			dst[(p0+p)*w+r] = v
+		}
+	}
+}
