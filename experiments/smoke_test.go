@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/continuousnet/repro/datasets"
 	"github.com/continuousnet/repro/datasets/datatest"
 )
 
@@ -23,16 +22,7 @@ func TestSmokeProfile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the smoke profile takes about a minute")
 	}
-	haveCIFAR := false
-	dir := datatest.Dir(t)
-	for _, s := range datasets.Sources() {
-		if s.Dataset == "cifar10" && s.Present(dir) {
-			haveCIFAR = true
-		}
-	}
-	if !haveCIFAR {
-		datatest.SkipOrFail(t, "CIFAR-10 is not in "+dir+" (see `make data`)")
-	}
+	datatest.RequirePresent(t, "cifar10")
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module example\n"), 0o644); err != nil {
 		t.Fatal(err)

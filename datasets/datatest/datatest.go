@@ -80,3 +80,17 @@ func CIFAR10(t testing.TB) *datasets.Split { t.Helper(); return Load(t, "cifar10
 
 // FashionMNIST returns Fashion-MNIST from the data directory (see [Load]).
 func FashionMNIST(t testing.TB) *datasets.Split { t.Helper(); return Load(t, "fashion-mnist") }
+
+// RequirePresent skips (fails, with CNET_REQUIRE_DATA=1) t unless one form
+// of the dataset name is present in the data directory, without loading it:
+// for tests whose code under test loads the data itself.
+func RequirePresent(t testing.TB, name string) {
+	t.Helper()
+	dir := Dir(t)
+	for _, s := range datasets.Sources() {
+		if s.Dataset == name && s.Present(dir) {
+			return
+		}
+	}
+	SkipOrFail(t, name+" is not in "+dir+" (see `make data`)")
+}

@@ -15,13 +15,7 @@ import (
 // CIFAR-10 is in $CNET_DATA, without loading it (the kinds load it once).
 func requireCIFAR10(t *testing.T) {
 	t.Helper()
-	dir := datatest.Dir(t)
-	for _, s := range datasets.Sources() {
-		if s.Dataset == "cifar10" && s.Present(dir) {
-			return
-		}
-	}
-	datatest.SkipOrFail(t, "CIFAR-10 is not in "+dir+" (see `make data`)")
+	datatest.RequirePresent(t, "cifar10")
 }
 
 // The smoke profile of the three CIFAR experiments, end to end through the

@@ -2,6 +2,7 @@ package claims
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -239,19 +240,7 @@ func TestEvalSchedule(t *testing.T) {
 			got = append(got, e+1)
 		}
 	}
-	if want := []int{1, 5, 10, 15}; !equalInts(got, want) {
+	if want := []int{1, 5, 10, 15}; !slices.Equal(got, want) {
 		t.Errorf("evaluations after epochs %v, want %v", got, want)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
