@@ -19,6 +19,19 @@ import (
 // (unbiased). Evaluation: y = γ·(x − runMean)/√(runVar + eps) + β.
 // PyTorch's defaults are momentum 0.1, eps 1e-5.
 func (g *Graph) BatchNorm(x *Value, gamma, beta ParamRef, runMean, runVar []float32, momentum, eps float32) *Value {
+	return g.batchNorm(x, gamma, beta, runMean, runVar, momentum, eps, false)
+}
+
+// BatchNormReLU records y = max(BatchNorm(x), 0) as one op: the same
+// numbers, bit for bit, as Relu(BatchNorm(...)), without the intermediate
+// tensor. The ReLU is applied to each channel row while it is in cache, and
+// the backward pass masks the gradient with y > 0 in a per-worker scratch;
+// this saves two passes over memory (one forward, one backward) per pair.
+func (g *Graph) BatchNormReLU(x *Value, gamma, beta ParamRef, runMean, runVar []float32, momentum, eps float32) *Value {
+	return g.batchNorm(x, gamma, beta, runMean, runVar, momentum, eps, true)
+}
+
+func (g *Graph) batchNorm(x *Value, gamma, beta ParamRef, runMean, runVar []float32, momentum, eps float32, relu bool) *Value {
 	if len(x.Shape) < 2 {
 		panic(fmt.Sprintf("nnlib.Graph.BatchNorm: x shape %v, want [C N ...]", x.Shape))
 	}
@@ -34,7 +47,7 @@ func (g *Graph) BatchNorm(x *Value, gamma, beta ParamRef, runMean, runVar []floa
 	}
 	y := g.value(true, x.Shape...)
 	nd := g.push(opBN)
-	nd.x, nd.out, nd.w, nd.b, nd.train = x, y, gamma, beta, train
+	nd.x, nd.out, nd.w, nd.b, nd.train, nd.relu = x, y, gamma, beta, train, relu
 	nd.mean = growLen(nd.mean, c)
 	nd.invstd = growLen(nd.invstd, c)
 	gd, bd := gamma.Data(), beta.Data()
@@ -48,23 +61,30 @@ func (g *Graph) BatchNorm(x *Value, gamma, beta ParamRef, runMean, runVar []floa
 				row := y.Data[ch*m : (ch+1)*m]
 				kernels.Scale(row, a, x.Data[ch*m:(ch+1)*m])
 				kernels.Axpy(bd[ch]-a*runMean[ch], ones, row)
+				if relu {
+					kernels.Relu(row, row)
+				}
 			}
 		})
 		return y
 	}
-	// xc holds the centred input x − μ_B; the backward pass applies invstd.
-	xc := g.value(false, x.Shape...)
-	nd.xc = xc
+	// Per channel, with y's row as the scratch for the centred input (it
+	// stays in cache between the passes): y = x − μ_B, σ²_B = Σy²/M, then y
+	// is scaled and shifted in place. The backward pass recomputes x − μ_B
+	// instead of keeping it on the tape.
 	parallelFor(c, len(x.Data), func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			xr, hr, yr := x.Data[ch*m:(ch+1)*m], xc.Data[ch*m:(ch+1)*m], y.Data[ch*m:(ch+1)*m]
+			xr, yr := x.Data[ch*m:(ch+1)*m], y.Data[ch*m:(ch+1)*m]
 			mean := kernels.Sum(xr) / float32(m)
-			copy(hr, xr)
-			kernels.Axpy(-mean, ones, hr)
-			v := kernels.SumSq(hr) / float32(m)
+			copy(yr, xr)
+			kernels.Axpy(-mean, ones, yr)
+			v := kernels.SumSq(yr) / float32(m)
 			inv := float32(1 / math.Sqrt(float64(v)+float64(eps)))
-			kernels.Scale(yr, gd[ch]*inv, hr)
+			kernels.Scale(yr, gd[ch]*inv, yr)
 			kernels.Axpy(bd[ch], ones, yr)
+			if relu {
+				kernels.Relu(yr, yr)
+			}
 			nd.mean[ch], nd.invstd[ch] = mean, inv
 			unbiased := v * float32(m) / float32(m-1)
 			runMean[ch] = (1-momentum)*runMean[ch] + momentum*mean
@@ -81,9 +101,10 @@ func growLen(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// bnBackward, with k = γ·invstd, per channel:
+// bnBackward, with k = γ·invstd, per channel (dy masked by y > 0 first
+// for BatchNormReLU):
 //
-//	dβ += Σ dy;  dγ += Σ dy·x̂   (x̂ = (x − μ_B)·invstd; the tape keeps x − μ_B)
+//	dβ += Σ dy;  dγ += Σ dy·x̂   (x̂ = (x − μ_B)·invstd; x − μ_B is recomputed)
 //	training:   dx += k·(dy − Σdy/M − x̂·Σ(dy·x̂)/M)
 //	evaluation: dx += k·dy   (and dγ uses x̂ = (x − runMean)·invstd)
 func (g *Graph) bnBackward(nd *node) {
@@ -98,13 +119,27 @@ func (g *Graph) bnBackward(nd *node) {
 		gx, fresh = g.grad(x)
 	}
 	ones := g.onesN(m)
-	parallelFor(c, len(x.Data), func(lo, hi int) {
+	scr := g.scratch(2 * m)
+	parallelForW(c, len(x.Data), func(w, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			gy := y.Grad[ch*m : (ch+1)*m]
+			if nd.relu {
+				// Fused ReLU: the gradient reaching the BatchNorm is dy
+				// where y > 0, else 0 (y > 0 exactly where BN(x) > 0).
+				t := scr[w][m : 2*m]
+				kernels.ReluBackward(t, gy, y.Data[ch*m:(ch+1)*m])
+				gy = t
+			}
 			db := kernels.Sum(gy)
 			var dg float32
+			var xc []float32
 			if nd.train {
-				dg = nd.invstd[ch] * kernels.Dot(gy, nd.xc.Data[ch*m:(ch+1)*m])
+				// The centred row x − μ_B, recomputed exactly as the forward
+				// pass did, in a cache-sized per-worker scratch.
+				xc = scr[w][:m]
+				copy(xc, x.Data[ch*m:(ch+1)*m])
+				kernels.Axpy(-nd.mean[ch], ones, xc)
+				dg = nd.invstd[ch] * kernels.Dot(gy, xc)
 			} else {
 				dg = nd.invstd[ch] * (kernels.Dot(gy, x.Data[ch*m:(ch+1)*m]) - nd.mean[ch]*db)
 			}
@@ -121,7 +156,7 @@ func (g *Graph) bnBackward(nd *node) {
 				kernels.Axpy(k, gy, gr)
 			}
 			if nd.train {
-				kernels.Axpy(-k*dg*nd.invstd[ch]/float32(m), nd.xc.Data[ch*m:(ch+1)*m], gr)
+				kernels.Axpy(-k*dg*nd.invstd[ch]/float32(m), xc, gr)
 				kernels.Axpy(-k*db/float32(m), ones, gr)
 			}
 		}

@@ -56,3 +56,124 @@ func TestBatchNormRunningStats(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNormReLUMatchesSeparate checks that the fused BatchNormReLU gives
+// bit for bit the output, running statistics and gradients of
+// Relu(BatchNorm(x)), in training and evaluation mode, on 1 and 2 threads
+// (with the parallel paths forced), twice on the same graphs so that the
+// reuse of the tape's buffers is covered too.
+func TestBatchNormReLUMatchesSeparate(t *testing.T) {
+	const c, n, h, w = 3, 4, 5, 6
+	prevWork := minParallelWork
+	minParallelWork = 1
+	defer func() { minParallelWork = prevWork }()
+	r := rng.New(7, "bn-relu")
+	x := make([]float32, c*n*h*w)
+	dy := make([]float32, len(x))
+	for i := range x {
+		x[i] = float32(r.NormFloat64() + 0.3)
+		dy[i] = float32(r.NormFloat64())
+	}
+	type result struct {
+		y, dx, dgamma, dbeta, rm, rv []float32
+	}
+	run := func(fused, train bool, threads int, g *Graph) result {
+		defer SetThreads(SetThreads(threads))
+		s := NewParamSet()
+		bn := NewBatchNorm2d(s, "bn", 0, c)
+		for i := range c {
+			bn.Weight.Data[i] = 0.5 + float32(i)
+			bn.Bias.Data[i] = 0.2 - 0.3*float32(i)
+		}
+		g.SetTraining(train)
+		var y, xv *Value
+		for range 2 {
+			g.Reset()
+			s.ZeroGrad()
+			xv = g.Input(x, c, n, h, w)
+			xv.SetRequiresGrad(true)
+			if fused {
+				y = bn.ForwardReLU(g, xv)
+			} else {
+				y = g.Relu(bn.Forward(g, xv))
+			}
+			g.BackwardWithGrad(y, dy)
+		}
+		cp := func(v []float32) []float32 { return append([]float32(nil), v...) }
+		return result{cp(y.Data), cp(xv.Grad), cp(bn.Weight.Grad), cp(bn.Bias.Grad),
+			cp(bn.RunningMean.Data), cp(bn.RunningVar.Data)}
+	}
+	same := func(a, b []float32) bool {
+		if len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, train := range []bool{true, false} {
+		for _, threads := range []int{1, 2} {
+			want := run(false, train, threads, NewGraph(train))
+			got := run(true, train, threads, NewGraph(train))
+			for _, f := range []struct {
+				name      string
+				got, want []float32
+			}{
+				{"y", got.y, want.y}, {"dx", got.dx, want.dx}, {"dgamma", got.dgamma, want.dgamma},
+				{"dbeta", got.dbeta, want.dbeta}, {"running mean", got.rm, want.rm}, {"running var", got.rv, want.rv},
+			} {
+				if !same(f.got, f.want) {
+					t.Errorf("train=%v threads=%d: %s of BatchNormReLU differs from Relu(BatchNorm)", train, threads, f.name)
+				}
+			}
+		}
+	}
+}
+
+// TestAddReLUMatchesSeparate checks that AddReLU gives bit for bit the
+// output and input gradients of Relu(Add(a, b)), with a fresh and an
+// already-written gradient for a, on 1 and 2 threads (parallel paths
+// forced, several chunks).
+func TestAddReLUMatchesSeparate(t *testing.T) {
+	const size = 3*elemChunk + 123
+	prevWork := minParallelWork
+	minParallelWork = 1
+	defer func() { minParallelWork = prevWork }()
+	r := rng.New(8, "add-relu")
+	a, b, dy := make([]float32, size), make([]float32, size), make([]float32, size)
+	for i := range a {
+		a[i], b[i], dy[i] = float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	run := func(fused bool, threads int) [][]float32 {
+		defer SetThreads(SetThreads(threads))
+		g := NewGraph(true)
+		av, bv := g.Input(a, size), g.Input(b, size)
+		av.SetRequiresGrad(true)
+		bv.SetRequiresGrad(true)
+		var y *Value
+		if fused {
+			y = g.AddReLU(av, bv)
+		} else {
+			y = g.Relu(g.Add(av, bv))
+		}
+		// a also feeds the output directly, so its gradient gets a second
+		// contribution.
+		out := g.LinComb([]*Value{y, av}, []float32{1, 0.5})
+		g.BackwardWithGrad(out, dy)
+		return [][]float32{append([]float32(nil), y.Data...), av.Grad, bv.Grad}
+	}
+	for _, threads := range []int{1, 2} {
+		want, got := run(false, threads), run(true, threads)
+		for i, name := range []string{"y", "da", "db"} {
+			for j := range want[i] {
+				if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+					t.Errorf("threads=%d: %s[%d] of AddReLU = %v, Relu(Add) gives %v", threads, name, j, got[i][j], want[i][j])
+					break
+				}
+			}
+		}
+	}
+}

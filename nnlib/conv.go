@@ -48,6 +48,7 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 	m, kk := n*ho*wo, cin*k*k
 	if direct(k, stride, pad) {
 		kernels.Sgemm(false, false, cout, m, kk, 1, w.Data(), kk, x.Data, m, 0, y.Data, m)
+		g.addBias(y.Data, b, cout, m, 0, m)
 	} else {
 		nbc := chunkImages(kk, ho*wo, n)
 		cols := grow(&g.cols, kk*nbc*ho*wo)
@@ -56,18 +57,27 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 			mc := nb * ho * wo
 			im2col(cols[:kk*mc], x.Data, cin, n*h*wd, b0*h*wd, nb, h, wd, k, stride, pad, ho, wo)
 			kernels.Sgemm(false, false, cout, mc, kk, 1, w.Data(), kk, cols, mc, 0, y.Data[b0*ho*wo:], m)
+			// The bias goes onto the chunk the GEMM just wrote, while it is
+			// still in cache.
+			g.addBias(y.Data, b, cout, m, b0*ho*wo, mc)
 		}
 	}
-	if b.Valid() {
-		bd := b.Data()
-		ones := g.onesN(m)
-		parallelFor(cout, len(y.Data), func(lo, hi int) {
-			for co := lo; co < hi; co++ {
-				kernels.Axpy(bd[co], ones, y.Data[co*m:(co+1)*m])
-			}
-		})
-	}
 	return y
+}
+
+// addBias adds b[co] to the columns [off, off+mc) of every row co of y
+// [cout][m] (nothing when b is absent).
+func (g *Graph) addBias(y []float32, b ParamRef, cout, m, off, mc int) {
+	if !b.Valid() {
+		return
+	}
+	bd := b.Data()
+	ones := g.onesN(mc)
+	parallelFor(cout, cout*mc, func(lo, hi int) {
+		for co := lo; co < hi; co++ {
+			kernels.Axpy(bd[co], ones, y[co*m+off:co*m+off+mc])
+		}
+	})
 }
 
 // direct reports whether a convolution reads x itself as its column matrix
@@ -86,9 +96,12 @@ func chunkImages(kk, hw, n int) int {
 	return max(1, min(n, colsChunkBytes/4/max(1, kk*hw)))
 }
 
-// convBackward: dW += dY × colsᵀ; db += row sums of dY; dX += col2im(Wᵀ × dY).
-// The columns are recomputed from x rather than kept from the forward pass
-// (keeping them would cost Cin·k² times the activation memory per conv).
+// convBackward: dW += dY × colsᵀ; db += row sums of dY (chunk by chunk);
+// dX += col2im(Wᵀ × dY); for stride 1 see convBackwardStride1.
+// The columns are recomputed per chunk rather than kept from the forward
+// pass: keeping them would cost Cin·k² times the activation memory per conv,
+// and reading them back from memory would cost more than rebuilding a chunk
+// from x, which stays in cache.
 func (g *Graph) convBackward(nd *node) {
 	x, y, w, b := nd.x, nd.out, nd.w, nd.b
 	ws := w.Shape()
@@ -98,18 +111,13 @@ func (g *Graph) convBackward(nd *node) {
 	m, kk := n*ho*wo, cin*k*k
 	gy := y.Grad
 
-	if b.Valid() {
-		bg := b.Grad()
-		for co := range cout {
-			bg[co] += kernels.Sum(gy[co*m : (co+1)*m])
-		}
-	}
 	var gx []float32
 	fresh := false
 	if x.requiresGrad {
 		gx, fresh = g.grad(x)
 	}
 	if direct(k, nd.stride, nd.pad) {
+		biasGrad(b, gy, cout, m, 0, m)
 		kernels.Sgemm(false, true, cout, kk, m, 1, gy, m, x.Data, m, 1, w.Grad(), kk)
 		if gx != nil {
 			var beta float32 = 1
@@ -118,6 +126,10 @@ func (g *Graph) convBackward(nd *node) {
 			}
 			kernels.Sgemm(true, false, cin, m, cout, 1, w.Data(), kk, gy, m, beta, gx, m)
 		}
+		return
+	}
+	if gx != nil && nd.stride == 1 && nd.pad <= k-1 {
+		g.convBackwardStride1(gx, fresh, gy, x.Data, w.Data(), w.Grad(), b, cin, cout, n, h, wd, k, nd.pad, ho, wo)
 		return
 	}
 	nbc := chunkImages(kk, ho*wo, n)
@@ -129,12 +141,86 @@ func (g *Graph) convBackward(nd *node) {
 	for b0 := 0; b0 < n; b0 += nbc {
 		nb := min(nbc, n-b0)
 		mc := nb * ho * wo
+		biasGrad(b, gy, cout, m, b0*ho*wo, mc)
 		im2col(cols[:kk*mc], x.Data, cin, n*h*wd, b0*h*wd, nb, h, wd, k, nd.stride, nd.pad, ho, wo)
 		kernels.Sgemm(false, true, cout, kk, mc, 1, gy[b0*ho*wo:], m, cols, mc, 1, w.Grad(), kk)
 		if gx != nil {
 			kernels.Sgemm(true, false, kk, mc, cout, 1, w.Data(), kk, gy[b0*ho*wo:], m, 0, dcols, mc)
 			col2im(gx, dcols[:kk*mc], fresh, cin, n*h*wd, b0*h*wd, nb, h, wd, k, nd.stride, nd.pad, ho, wo)
 		}
+	}
+}
+
+// convBackwardStride1 is the backward pass of a stride-1 conv (pad ≤ k−1)
+// whose input needs a gradient, built on one column matrix: that of dY for
+// the "full" convolution with the flipped, transposed kernel and padding
+// p' = k−1−p, which has the input's size.
+//
+//	dycols[(co·k+ky')·k+kx'][(n·H+y)·W+x] = dy[co][n][y+ky'−p'][x+kx'−p']  (0 outside)
+//	dx[ci][·] (+)= Σ_{co,ky',kx'} wt[ci][(co·k+ky')·k+kx'] · dycols[(co·k+ky')·k+kx'][·]
+//	   with wt[ci][(co·k+ky')·k+kx'] = w[co][ci][k−1−ky'][k−1−kx']
+//	dW[co][ci][k−1−ky'][k−1−kx'] += Σ_· x[ci][·] · dycols[(co·k+ky')·k+kx'][·]
+//
+// (the last because x[ci][n][y][x]·dy[co][n][y−ky+p][x−kx+p] summed over
+// the input positions is exactly dW[co][ci][ky][kx]). Per chunk of images:
+// one im2col of dY and two GEMMs with the small weight-shaped matrix as the
+// short side, the input gradient written (fresh) or added straight into dx.
+// This replaces an im2col of x, a GEMM with K = Cout whose Cin·k²-row output
+// then had to be folded back by col2im, and the scalar-heavy col2im itself.
+func (g *Graph) convBackwardStride1(gx []float32, fresh bool, gy, x, w, wg []float32, b ParamRef, cin, cout, n, h, wd, k, pad, ho, wo int) {
+	kt := cout * k * k
+	wt := grow(&g.wt, cin*kt)
+	for co := range cout {
+		for ci := range cin {
+			for ky := range k {
+				for kx := range k {
+					wt[((ci*cout+co)*k+ky)*k+kx] = w[((co*cin+ci)*k+(k-1-ky))*k+(k-1-kx)]
+				}
+			}
+		}
+	}
+	gt := grow(&g.gwt, cin*kt) // Σ x·dycolsᵀ, [ci][(co·k+ky')·k+kx']
+	var beta float32 = 1
+	if fresh {
+		beta = 0
+	}
+	pt, mx, my := k-1-pad, n*h*wd, n*ho*wo
+	nbc := chunkImages(kt, h*wd, n)
+	cols := grow(&g.dcols, kt*nbc*h*wd)
+	for b0 := 0; b0 < n; b0 += nbc {
+		nb := min(nbc, n-b0)
+		mc := nb * h * wd
+		biasGrad(b, gy, cout, my, b0*ho*wo, nb*ho*wo)
+		im2col(cols[:kt*mc], gy, cout, my, b0*ho*wo, nb, ho, wo, k, 1, pt, h, wd)
+		var gb float32 = 1
+		if b0 == 0 {
+			gb = 0
+		}
+		kernels.Sgemm(false, true, cin, kt, mc, 1, x[b0*h*wd:], mx, cols, mc, gb, gt, kt)
+		kernels.Sgemm(false, false, cin, mc, kt, 1, wt, kt, cols, mc, beta, gx[b0*h*wd:], mx)
+	}
+	for co := range cout {
+		for ci := range cin {
+			for ky := range k {
+				for kx := range k {
+					wg[((co*cin+ci)*k+ky)*k+kx] += gt[ci*kt+(co*k+k-1-ky)*k+k-1-kx]
+				}
+			}
+		}
+	}
+}
+
+// biasGrad adds the sums of the columns [off, off+mc) of every row co of
+// gy [cout][m] into b's gradient (nothing when b is absent). The backward
+// pass calls it chunk by chunk, in a fixed order, just before the GEMMs read
+// the same chunk of gy.
+func biasGrad(b ParamRef, gy []float32, cout, m, off, mc int) {
+	if !b.Valid() {
+		return
+	}
+	bg := b.Grad()
+	for co := range cout {
+		bg[co] += kernels.Sum(gy[co*m+off : co*m+off+mc])
 	}
 }
 
@@ -171,8 +257,8 @@ func im2col(cols, x []float32, cin, cstride, off, n, h, w, k, s, p, ho, wo int) 
 						copy(dst[l0:h0], srow[l0+kx-p:h0+kx-p])
 						continue
 					}
-					for ox := l0; ox < h0; ox++ {
-						dst[ox] = srow[ox*s+kx-p]
+					if h0 > l0 {
+						gatherStrided(dst[l0:h0], srow[l0*s+kx-p:], s)
 					}
 				}
 			}
@@ -228,15 +314,56 @@ func col2im(dx, cols []float32, overwrite bool, cin, cstride, off, n, h, w, k, s
 								kernels.Axpy(1, src[l0:h0], drow[l0+kx-p:h0+kx-p])
 								continue
 							}
-							for ox := l0; ox < h0; ox++ {
-								drow[ox*s+kx-p] += src[ox]
-							}
+							scatterAddStrided(drow[l0*s+kx-p:], src[l0:h0], s)
 						}
 					}
 				}
 			}
 		}
 	})
+}
+
+// gatherStrided sets d[i] = src[i·s] (len(src) > (len(d)−1)·s), the
+// strided im2col row copy, unrolled by four with the bounds checks hoisted.
+func gatherStrided(d, src []float32, s int) {
+	n := len(d)
+	src = src[:(n-1)*s+1]
+	i := 0
+	if s == 2 {
+		for ; i+4 <= n; i += 4 {
+			sv := src[2*i : 2*i+7]
+			dv := d[i : i+4]
+			dv[0], dv[1], dv[2], dv[3] = sv[0], sv[2], sv[4], sv[6]
+		}
+	}
+	for ; i < n; i++ {
+		d[i] = src[i*s]
+	}
+}
+
+// scatterAddStrided sets dst[i·s] += src[i] (len(dst) > (len(src)−1)·s),
+// the strided col2im row update; the order of the additions to any one
+// element is unchanged.
+func scatterAddStrided(dst, src []float32, s int) {
+	n := len(src)
+	if n == 0 {
+		return
+	}
+	dst = dst[:(n-1)*s+1]
+	i := 0
+	if s == 2 {
+		for ; i+4 <= n; i += 4 {
+			dv := dst[2*i : 2*i+7]
+			sv := src[i : i+4]
+			dv[0] += sv[0]
+			dv[2] += sv[1]
+			dv[4] += sv[2]
+			dv[6] += sv[3]
+		}
+	}
+	for ; i < n; i++ {
+		dst[i*s] += src[i]
+	}
 }
 
 // validRange returns the output columns [l0, h0) whose input column
@@ -286,8 +413,19 @@ func im2colSame(row, planes []float32, n, h, w, dy, dx int) {
 // zeroWrapped zeroes, in every w-wide row of d, the columns a shift by dx
 // took from the neighbouring row: the last dx columns (dx > 0) or the first
 // −dx (dx < 0).
+//
+// The common 3×3 case (|dx| = 1) stores one zero per row directly: a clear
+// call per row cost more than the copy it follows.
 func zeroWrapped(d []float32, w, dx int) {
 	switch {
+	case dx == 1 && w > 1:
+		for i := w - 1; i < len(d); i += w {
+			d[i] = 0
+		}
+	case dx == -1 && w > 1:
+		for i := 0; i < len(d); i += w {
+			d[i] = 0
+		}
 	case dx > 0:
 		for i := w - min(dx, w); i < len(d); i += w {
 			clear(d[i:min(i+dx, len(d))])

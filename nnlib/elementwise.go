@@ -6,12 +6,26 @@ import (
 	"github.com/continuousnet/repro/nnlib/internal/kernels"
 )
 
+// elemChunk is the number of elements chunked hands to one call: small
+// enough that several passes over a chunk stay in the L1/L2 cache.
+const elemChunk = 1 << 14
+
 // chunked applies fn to matching chunks of equal-length slices, split across
 // threads when large. fn must be elementwise.
 func chunked(n int, fn func(lo, hi int)) {
-	const chunk = 1 << 14
-	parallelFor((n+chunk-1)/chunk, n, func(lo, hi int) {
-		fn(lo*chunk, min(hi*chunk, n))
+	parallelFor((n+elemChunk-1)/elemChunk, n, func(lo, hi int) {
+		fn(lo*elemChunk, min(hi*elemChunk, n))
+	})
+}
+
+// chunkedW is chunked calling fn once per chunk of at most elemChunk
+// elements, with the worker index w (see parallelForW), so that fn can use
+// a per-worker scratch of elemChunk floats.
+func chunkedW(n int, fn func(w, lo, hi int)) {
+	parallelForW((n+elemChunk-1)/elemChunk, n, func(w, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			fn(w, c*elemChunk, min((c+1)*elemChunk, n))
+		}
 	})
 }
 
@@ -35,10 +49,13 @@ func (g *Graph) reluBackward(nd *node) {
 		chunked(len(gx), func(lo, hi int) { kernels.ReluBackward(gx[lo:hi], y.Grad[lo:hi], y.Data[lo:hi]) })
 		return
 	}
-	tmp := grow(&g.tmp, len(gx))
-	chunked(len(gx), func(lo, hi int) {
-		kernels.ReluBackward(tmp[lo:hi], y.Grad[lo:hi], y.Data[lo:hi])
-		kernels.Add(gx[lo:hi], gx[lo:hi], tmp[lo:hi])
+	// The masked gradient goes through a cache-sized per-worker scratch, not
+	// an activation-sized buffer.
+	scr := g.scratch(elemChunk)
+	chunkedW(len(gx), func(w, lo, hi int) {
+		tmp := scr[w][:hi-lo]
+		kernels.ReluBackward(tmp, y.Grad[lo:hi], y.Data[lo:hi])
+		kernels.Add(gx[lo:hi], gx[lo:hi], tmp)
 	})
 }
 
@@ -54,11 +71,57 @@ func (g *Graph) Add(a, b *Value) *Value {
 	return y
 }
 
-// addBackward: da += dy; db += dy.
-func (g *Graph) addBackward(nd *node) {
-	for _, x := range [2]*Value{nd.x, nd.y} {
-		accumulate(g, x, 1, nd.out.Grad)
+// AddReLU records y = max(a + b, 0) (same shapes) as one op: the same
+// numbers, bit for bit, as Relu(Add(a, b)), without the intermediate tensor
+// (the post-activation residual connection of a ResNet basic block).
+func (g *Graph) AddReLU(a, b *Value) *Value {
+	if !sameShape(a.Shape, b.Shape) {
+		panic(fmt.Sprintf("nnlib.Graph.AddReLU: shapes %v and %v differ", a.Shape, b.Shape))
 	}
+	y := g.value(true, a.Shape...)
+	nd := g.push(opAdd)
+	nd.x, nd.y, nd.out, nd.relu = a, b, y, true
+	chunked(len(y.Data), func(lo, hi int) {
+		kernels.Add(y.Data[lo:hi], a.Data[lo:hi], b.Data[lo:hi])
+		kernels.Relu(y.Data[lo:hi], y.Data[lo:hi])
+	})
+	return y
+}
+
+// addBackward: da += dy; db += dy (dy masked by y > 0 first for AddReLU,
+// chunk by chunk through a per-worker scratch).
+func (g *Graph) addBackward(nd *node) {
+	if !nd.relu {
+		for _, x := range [2]*Value{nd.x, nd.y} {
+			accumulate(g, x, 1, nd.out.Grad)
+		}
+		return
+	}
+	y := nd.out
+	var gs [2][]float32
+	var fresh [2]bool
+	for i, x := range [2]*Value{nd.x, nd.y} {
+		if x.requiresGrad {
+			gs[i], fresh[i] = g.grad(x)
+		}
+	}
+	if gs[0] == nil && gs[1] == nil {
+		return
+	}
+	scr := g.scratch(elemChunk)
+	chunkedW(len(y.Data), func(w, lo, hi int) {
+		t := scr[w][:hi-lo]
+		kernels.ReluBackward(t, y.Grad[lo:hi], y.Data[lo:hi])
+		for i, gx := range gs {
+			switch {
+			case gx == nil:
+			case fresh[i]:
+				copy(gx[lo:hi], t)
+			default:
+				kernels.Add(gx[lo:hi], gx[lo:hi], t)
+			}
+		}
+	})
 }
 
 // accumulate adds c·gy into x's gradient (overwriting on the first
@@ -99,8 +162,14 @@ func (g *Graph) LinComb(xs []*Value, coefs []float32) *Value {
 	nd.out = y
 	nd.xs = append(nd.xs, xs...)
 	nd.coefs = append(nd.coefs, coefs...)
+	// Per cache-sized chunk: y = c₀·x₀ (a copy when c₀ = 1, as for the
+	// Runge-Kutta state term), then y += c_j·x_j while y is still in cache.
 	chunked(len(y.Data), func(lo, hi int) {
-		kernels.Scale(y.Data[lo:hi], nd.coefs[0], nd.xs[0].Data[lo:hi])
+		if c0 := nd.coefs[0]; c0 == 1 {
+			copy(y.Data[lo:hi], nd.xs[0].Data[lo:hi])
+		} else {
+			kernels.Scale(y.Data[lo:hi], c0, nd.xs[0].Data[lo:hi])
+		}
 		for j := 1; j < len(nd.xs); j++ {
 			kernels.Axpy(nd.coefs[j], nd.xs[j].Data[lo:hi], y.Data[lo:hi])
 		}

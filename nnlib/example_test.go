@@ -80,3 +80,19 @@ func ExampleMultiStep() {
 	fmt.Printf("%.3g %.3g %.3g\n", s.LR(80), s.LR(81), s.LR(149))
 	// Output: 0.1 0.01 0.0001
 }
+
+// Fused ops: BatchNorm followed by ReLU, and a residual sum followed by
+// ReLU, each as one op. They give the same numbers as the separate ops and
+// save a pass over memory in each direction.
+func ExampleGraph_BatchNormReLU() {
+	set := nnlib.NewParamSet()
+	bn := nnlib.NewBatchNorm2d(set, "bn", 0, 1)
+	g := nnlib.NewGraph(true)
+	x := g.Input([]float32{1, 2, 3, 4}, 1, 1, 2, 2) // [C N H W]
+	h := bn.ForwardReLU(g, x)                       // = g.Relu(bn.Forward(g, x))
+	y := g.AddReLU(h, x)                            // = g.Relu(g.Add(h, x))
+	fmt.Printf("%.2f\n%.2f\n", h.Data, y.Data)
+	// Output:
+	// [0.00 0.00 0.45 1.34]
+	// [1.00 2.00 3.45 5.34]
+}

@@ -168,17 +168,24 @@ func TestGradients(t *testing.T) {
 			},
 		}
 	}
-	bnCase := func(name string, train bool) gradCase {
+	bnCase := func(name string, train, relu bool) gradCase {
 		const c, n, h, w = 3, 2, 3, 4
 		rm, rv := []float64{0.3, -0.2, 0.1}, []float64{0.8, 1.5, 0.6}
 		return gradCase{
 			name: name, inputs: [][]int{{c, n, h, w}}, params: [][]int{{c}, {c}}, train: train,
 			build: func(g *Graph, xs []*Value, ps []*Param) *Value {
 				m, v := []float32{0.3, -0.2, 0.1}, []float32{0.8, 1.5, 0.6}
+				if relu {
+					return g.BatchNormReLU(xs[0], ps[0].All(), ps[1].All(), m, v, 0.1, 1e-5)
+				}
 				return g.BatchNorm(xs[0], ps[0].All(), ps[1].All(), m, v, 0.1, 1e-5)
 			},
 			ref: func(xs, ps [][]float64) []float64 {
-				return bn64(xs[0], c, ps[0], ps[1], rm, rv, 1e-5, train)
+				y := bn64(xs[0], c, ps[0], ps[1], rm, rv, 1e-5, train)
+				if relu {
+					y = relu64(y)
+				}
+				return y
 			},
 		}
 	}
@@ -190,12 +197,25 @@ func TestGradients(t *testing.T) {
 		convCase("conv7x7/p1", 2, 2, 1, 9, 8, 7, 1, 1, true),
 		convCase("conv5x5/p2/tiny-image", 2, 2, 2, 3, 2, 5, 1, 2, true),
 		convCase("conv3x3/p1/1-wide", 1, 2, 3, 4, 1, 3, 1, 1, false),
-		bnCase("bn/train", true),
-		bnCase("bn/eval", false),
+		bnCase("bn/train", true, false),
+		bnCase("bn/eval", false, false),
+		bnCase("bn-relu/train", true, true),
+		bnCase("bn-relu/eval", false, true),
 		{
 			name: "relu", inputs: [][]int{{2, 3, 2, 2}},
 			build: func(g *Graph, xs []*Value, _ []*Param) *Value { return g.Relu(xs[0]) },
 			ref:   func(xs, _ [][]float64) []float64 { return relu64(xs[0]) },
+		},
+		{
+			// AddReLU of a value with itself and again with an input whose
+			// gradient already has a contribution (the non-fresh path).
+			name: "add-relu/same-value-twice", inputs: [][]int{{2, 5}, {2, 5}},
+			build: func(g *Graph, xs []*Value, _ []*Param) *Value {
+				return g.AddReLU(g.AddReLU(xs[0], xs[0]), g.Add(xs[0], xs[1]))
+			},
+			ref: func(xs, _ [][]float64) []float64 {
+				return relu64(lincomb64([]float64{1, 1}, relu64(lincomb64([]float64{2}, xs[0])), lincomb64([]float64{1, 1}, xs[0], xs[1])))
+			},
 		},
 		{
 			name: "add/same-value-twice", inputs: [][]int{{2, 5}, {2, 5}},

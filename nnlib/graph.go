@@ -52,8 +52,8 @@ type node struct {
 	w, b         ParamRef
 	stride, pad  int
 	train        bool
+	relu         bool // BatchNorm, Add: fused ReLU (BatchNormReLU, AddReLU)
 	mean, invstd []float32
-	xc           *Value // BatchNorm: the centred input x − μ_B
 	labels       []int
 	probs        []float32
 }
@@ -74,7 +74,8 @@ type Graph struct {
 	nodes []node
 	nn    int
 
-	cols, dcols, tmp, ones []float32
+	cols, dcols, ones, wt, gwt []float32
+	scr                        [][]float32 // per-worker scratch (Graph.scratch)
 }
 
 // NewGraph returns an empty graph in training (true) or evaluation mode.

@@ -128,6 +128,21 @@ func (b *BatchNorm2d) ForwardPiece(g *Graph, x *Value, k int) *Value {
 	return g.BatchNorm(x, ref(b.Weight, pp, k), ref(b.Bias, pp, k), rm, rv, b.Momentum, b.Eps)
 }
 
+// ForwardReLU applies the layer followed by a ReLU, fused
+// (Graph.BatchNormReLU; piece 0 for a per-piece layer).
+func (b *BatchNorm2d) ForwardReLU(g *Graph, x *Value) *Value { return b.ForwardPieceReLU(g, x, 0) }
+
+// ForwardPieceReLU applies the BatchNorm of piece k followed by a ReLU,
+// fused: the same numbers as g.Relu(b.ForwardPiece(g, x, k)), faster.
+func (b *BatchNorm2d) ForwardPieceReLU(g *Graph, x *Value, k int) *Value {
+	pp := len(b.Weight.Shape) == 2
+	rm, rv := b.RunningMean.Data, b.RunningVar.Data
+	if pp {
+		rm, rv = b.RunningMean.Piece(k), b.RunningVar.Piece(k)
+	}
+	return g.BatchNormReLU(x, ref(b.Weight, pp, k), ref(b.Bias, pp, k), rm, rv, b.Momentum, b.Eps)
+}
+
 // Linear is a fully connected layer, weight [Out][In], bias [Out].
 type Linear struct {
 	W, B *Param

@@ -34,3 +34,40 @@ func parallelFor(n, work int, fn func(lo, hi int)) {
 	fn(0, n/t)
 	wg.Wait()
 }
+
+// parallelForW is parallelFor (the same split) that also passes the worker index w ∈
+// [0, kernels.Threads()) of each call, so that fn can use per-worker
+// scratch (two calls never run with the same w at the same time).
+func parallelForW(n, work int, fn func(w, lo, hi int)) {
+	t := kernels.Threads()
+	if t < 2 || n < 2 || work < minParallelWork {
+		fn(0, 0, n)
+		return
+	}
+	t = min(t, n)
+	var wg sync.WaitGroup
+	for i := 1; i < t; i++ {
+		lo, hi := i*n/t, (i+1)*n/t
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i, lo, hi)
+		}()
+	}
+	fn(0, 0, n/t)
+	wg.Wait()
+}
+
+// scratch returns per-worker scratch buffers of n floats each, one per
+// thread, reused across calls (their contents are undefined).
+func (g *Graph) scratch(n int) [][]float32 {
+	t := max(1, kernels.Threads())
+	for len(g.scr) < t {
+		g.scr = append(g.scr, nil)
+	}
+	for i := range t {
+		grow(&g.scr[i], n)
+		g.scr[i] = g.scr[i][:n]
+	}
+	return g.scr[:t]
+}

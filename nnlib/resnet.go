@@ -62,16 +62,16 @@ func NewResNet20(classes int, r *rng.Stream) *ResNet20 {
 
 // Forward maps a channel-major batch x [3, N, 32, 32] to logits [N, classes].
 func (m *ResNet20) Forward(g *Graph, x *Value) *Value {
-	h := g.Relu(m.stemBN.Forward(g, m.stem.Forward(g, x)))
+	h := m.stemBN.ForwardReLU(g, m.stem.Forward(g, x))
 	for i := range m.blocks {
 		b := &m.blocks[i]
-		y := g.Relu(b.b1.Forward(g, b.c1.Forward(g, h)))
+		y := b.b1.ForwardReLU(g, b.c1.Forward(g, h))
 		y = b.b2.Forward(g, b.c2.Forward(g, y))
 		sc := h
 		if b.sc != nil {
 			sc = b.scBN.Forward(g, b.sc.Forward(g, h))
 		}
-		h = g.Relu(g.Add(y, sc))
+		h = g.AddReLU(y, sc)
 	}
 	return m.head.Forward(g, g.GlobalAvgPool(h))
 }
