@@ -204,8 +204,8 @@ func (b *OdeBlock) residual(g *nnlib.Graph, x *nnlib.Value, st stagePlan) *nnlib
 	var h *nnlib.Value
 	switch b.unit {
 	case PreActivation:
-		h = conv(b.conv1, g.Relu(b.bn1.ForwardPiece(g, x, k)))
-		h = conv(b.conv2, g.Relu(b.bn2.ForwardPiece(g, h, k)))
+		h = conv(b.conv1, b.bn1.ForwardPieceReLU(g, x, k))
+		h = conv(b.conv2, b.bn2.ForwardPieceReLU(g, h, k))
 	case ConvReLUBN:
 		h = b.bn1.ForwardPiece(g, g.Relu(conv(b.conv1, x)), k)
 		h = b.bn2.ForwardPiece(g, g.Relu(conv(b.conv2, h)), k)

@@ -170,7 +170,7 @@ func (m *Net) NumParams() int { return m.Params.NumParams() }
 // Forward maps a channel-major batch x [InChannels, N, H, W] to logits
 // [N, Classes]. The graph's mode decides BatchNorm's behaviour.
 func (m *Net) Forward(g *nnlib.Graph, x *nnlib.Value) *nnlib.Value {
-	h := g.Relu(m.stemBN.Forward(g, m.stem.Forward(g, x)))
+	h := m.stemBN.ForwardReLU(g, m.stem.Forward(g, x))
 	for i, b := range m.blocks {
 		h = b.Forward(g, h)
 		if i < 2 {
@@ -178,7 +178,7 @@ func (m *Net) Forward(g *nnlib.Graph, x *nnlib.Value) *nnlib.Value {
 		}
 	}
 	if m.finalBN != nil {
-		h = g.Relu(m.finalBN.Forward(g, h))
+		h = m.finalBN.ForwardReLU(g, h)
 	}
 	return m.head.Forward(g, g.GlobalAvgPool(h))
 }

@@ -89,7 +89,7 @@ func (m *ResNetV2) NumParams() int { return m.Params.NumParams() }
 // Forward maps a channel-major batch x [InChannels, N, H, W] to logits
 // [N, classes].
 func (m *ResNetV2) Forward(g *nnlib.Graph, x *nnlib.Value) *nnlib.Value {
-	h := g.Relu(m.stemBN.Forward(g, m.stem.Forward(g, x)))
+	h := m.stemBN.ForwardReLU(g, m.stem.Forward(g, x))
 	for i := range m.blocks {
 		b := &m.blocks[i]
 		y := b.b1.Forward(g, g.Relu(b.c1.Forward(g, h)))
