@@ -1,7 +1,11 @@
 # ContinuousNet reproduction harness. `make help` lists the targets.
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-EXP = $(GO) run ./experiments
+# nnlib threads per run. On the 2-vCPU machines this project is measured on, one thread per run trains faster
+# than two (ResNet-20 step at batch 128: 410 vs 590-640 ms; issue 7 tracks the 2-thread path). Override with
+# `make reproduce THREADS=0` for the harness's rule (GOMAXPROCS/jobs, all cores for timing runs).
+THREADS ?= 1
+EXP = $(GO) run ./experiments -threads $(THREADS)
 
 .PHONY: help test vet lint unit purego reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
 

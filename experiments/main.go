@@ -95,6 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		specFile = fs.String("spec", "", "load the spec from this YAML `file` instead of the embedded specs")
 		profile  = fs.String("profile", spec.Quick, "profile: smoke (CI, seconds), quick (default) or paper (the authors' settings)")
 		jobs     = fs.Int("jobs", runtime.GOMAXPROCS(0), "runs at once; each shared run gets GOMAXPROCS/jobs nnlib threads, exclusive (timing) runs run alone with all")
+		threads  = fs.Int("threads", 0, "nnlib threads of every run, shared or exclusive (0: the -jobs rule); recorded in each run's provenance")
 		list     = fs.Bool("list", false, "list the experiments and their runs, then exit")
 		plan     = fs.Bool("plan", false, "show what would run, what is cached (and possibly stale) and the estimated time, then exit")
 		force    = fs.Bool("force", false, "recompute the selected runs even if cached (drops their checkpoints and artifacts)")
@@ -127,6 +128,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *jobs < 1 {
 		return fail(2, fmt.Errorf("-jobs %d: want at least 1", *jobs))
+	}
+	if *threads < 0 {
+		return fail(2, fmt.Errorf("-threads %d: want 0 (automatic) or at least 1", *threads))
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -197,7 +201,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 	fmt.Fprintf(stdout, "profile %s: %d run(s), %d distinct, jobs %d, cache %s\n", *profile, len(p.Targets), len(p.Units), *jobs, *cacheDir)
 	sum, err := harness.Execute(ctx, p, harness.Options{
-		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Force: *force, FailFast: *failfast,
+		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Threads: *threads, Force: *force, FailFast: *failfast,
 		Out: stdout, Terminal: harness.IsTerminal(os.Stdout), SetThreads: setThreads, KernelLevel: kernelLevel,
 	})
 	code := 0

@@ -76,6 +76,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-h"}, 0, "-only"},
 		{[]string{"-profile", "fast"}, 2, "valid profiles: smoke, quick, paper"},
 		{[]string{"-jobs", "0"}, 2, "at least 1"},
+		{[]string{"-threads", "-1"}, 2, "-threads -1"},
 		{[]string{"-spec", "internal/harness/testdata/toy-chain.yaml", "-only", "("}, 2, "-only"},
 		{[]string{"-spec", "internal/harness/testdata/toy-chain.yaml", "-only", "nothing"}, 2, "matches no experiment"},
 		{[]string{"-spec", "no-such.yaml"}, 2, "no-such.yaml"},

@@ -26,10 +26,14 @@ type Options struct {
 	ResultsDir string // records go to <ResultsDir>/runs/...
 	Root       string // repository root, for provenance
 	Jobs       int    // runs at once (at least 1)
-	Force      bool   // recompute cached runs (their checkpoints and artifacts are dropped)
-	FailFast   bool   // stop at the first failure
-	Out        io.Writer
-	Terminal   bool // live progress lines instead of timestamped ones
+	// Threads, when positive, is the nnlib thread count of every run,
+	// shared or exclusive (capped at GOMAXPROCS). Zero means GOMAXPROCS/Jobs
+	// for shared runs and GOMAXPROCS for exclusive ones.
+	Threads  int
+	Force    bool // recompute cached runs (their checkpoints and artifacts are dropped)
+	FailFast bool // stop at the first failure
+	Out      io.Writer
+	Terminal bool // live progress lines instead of timestamped ones
 	// SetThreads sets nnlib's process-wide thread count and returns the
 	// previous one; nil leaves it alone (tests).
 	SetThreads func(int) int
@@ -169,6 +173,9 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 		e.host = provenance.Collect(opt.Root)
 	}
 	e.threads = max(1, e.procs/opt.Jobs)
+	if opt.Threads > 0 {
+		e.threads = min(opt.Threads, e.procs)
+	}
 	if opt.SetThreads != nil {
 		prev := opt.SetThreads(e.threads)
 		defer opt.SetThreads(prev)
@@ -336,6 +343,9 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 		e.excl.Lock()
 		defer e.excl.Unlock()
 		threads, jobs = e.procs, 1
+		if e.opt.Threads > 0 {
+			threads = e.threads
+		}
 		if e.opt.SetThreads != nil {
 			prev := e.opt.SetThreads(threads)
 			defer e.opt.SetThreads(prev)

@@ -376,6 +376,39 @@ func TestExclusiveRunsAlone(t *testing.T) {
 	}
 }
 
+// TestThreadsOption: a positive Options.Threads is the thread count of every
+// run, exclusive ones included, and is what their provenance records.
+func TestThreadsOption(t *testing.T) {
+	src := `name: x
+runs:
+  - name: s
+    kind: toy
+    params: {steps: 2, decay: 1, mode: sum}
+  - name: e
+    kind: toy-exclusive
+    params: {steps: 2, decay: 2, mode: sum}
+`
+	d := newDirs(t)
+	var set []int
+	sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", src)), d, func(o *harness.Options) {
+		o.Jobs, o.Threads = 1, 1
+		o.SetThreads = func(n int) int { set = append(set, n); return 1 }
+	})
+	if sum.Ran != 2 {
+		t.Fatalf("%s", sum)
+	}
+	for _, run := range []string{"s", "e"} {
+		if r := readRecord(t, d, "x", run); r.Provenance.Threads != 1 {
+			t.Errorf("run %s: provenance threads %d, want 1", run, r.Provenance.Threads)
+		}
+	}
+	for _, n := range set {
+		if n != 1 {
+			t.Errorf("SetThreads(%d) called; want only 1 (calls %v)", n, set)
+		}
+	}
+}
+
 // TestInterruptResumes cancels the context while a run is in flight: it
 // writes nothing, keeps its checkpoint, and the next invocation resumes it to
 // the same result as an uninterrupted run.
