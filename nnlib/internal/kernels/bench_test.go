@@ -67,30 +67,12 @@ func benchElementwise(b *testing.B, n int) {
 	r := rand.New(rand.NewPCG(3, 4))
 	x, y, d := randSlice(r, n), randSlice(r, n), randSlice(r, n)
 	var sink float32
-	type bench struct {
-		name    string
-		streams int // operands read plus written, n floats each
-		kernel  func()
-		ref     func()
-	}
-	for _, bc := range []bench{
-		{"Add", 3, func() { Add(d, x, y) }, func() { addRef(d, x, y) }},
-		{"Sub", 3, func() { Sub(d, x, y) }, func() { subRef(d, x, y) }},
-		{"Mul", 3, func() { Mul(d, x, y) }, func() { mulRef(d, x, y) }},
-		{"Max", 3, func() { Max(d, x, y) }, func() { maxRef(d, x, y) }},
-		{"Scale", 2, func() { Scale(d, 0.5, x) }, func() { scaleRef(d, 0.5, x) }},
-		{"Axpy", 3, func() { Axpy(1e-3, x, d) }, func() { axpyRef(1e-3, x, d) }},
-		{"Relu", 2, func() { Relu(d, x) }, func() { reluRef(d, x) }},
-		{"ReluBackward", 3, func() { ReluBackward(d, y, x) }, func() { reluBackwardRef(d, y, x) }},
-		{"Sum", 1, func() { sink += Sum(x) }, func() { sink += sumRef(x) }},
-		{"SumSq", 1, func() { sink += SumSq(x) }, func() { sink += sumSqRef(x) }},
-		{"Dot", 2, func() { sink += Dot(x, y) }, func() { sink += dotRef(x, y) }},
-		{"RowSums", 1, func() { RowSums(d[:128], x, n/128) }, func() {
-			for i := range 128 {
-				d[i] = sumRef(x[i*n/128 : (i+1)*n/128])
-			}
-		}},
-	} {
+	cases := append(elementwiseCases(d, x, y, &sink), elemCase{"RowSums", 1, func() { RowSums(d[:128], x, n/128) }, func() {
+		for i := range 128 {
+			d[i] = sumRef(x[i*n/128 : (i+1)*n/128])
+		}
+	}})
+	for _, bc := range cases {
 		for _, v := range []struct {
 			name string
 			f    func()
@@ -104,4 +86,30 @@ func benchElementwise(b *testing.B, n int) {
 		}
 	}
 	_ = sink
+}
+
+// elemCase is one elementwise kernel and its reference loop, with the
+// number of n-float operands it reads plus writes (for GB/s).
+type elemCase struct {
+	name        string
+	streams     int
+	kernel, ref func()
+}
+
+// elementwiseCases lists the elementwise kernels and reductions on the
+// operands d (written), x and y; reductions accumulate into *sink.
+func elementwiseCases(d, x, y []float32, sink *float32) []elemCase {
+	return []elemCase{
+		{"Add", 3, func() { Add(d, x, y) }, func() { addRef(d, x, y) }},
+		{"Sub", 3, func() { Sub(d, x, y) }, func() { subRef(d, x, y) }},
+		{"Mul", 3, func() { Mul(d, x, y) }, func() { mulRef(d, x, y) }},
+		{"Max", 3, func() { Max(d, x, y) }, func() { maxRef(d, x, y) }},
+		{"Scale", 2, func() { Scale(d, 0.5, x) }, func() { scaleRef(d, 0.5, x) }},
+		{"Axpy", 3, func() { Axpy(1e-3, x, d) }, func() { axpyRef(1e-3, x, d) }},
+		{"Relu", 2, func() { Relu(d, x) }, func() { reluRef(d, x) }},
+		{"ReluBackward", 3, func() { ReluBackward(d, y, x) }, func() { reluBackwardRef(d, y, x) }},
+		{"Sum", 1, func() { *sink += Sum(x) }, func() { *sink += sumRef(x) }},
+		{"SumSq", 1, func() { *sink += SumSq(x) }, func() { *sink += sumSqRef(x) }},
+		{"Dot", 2, func() { *sink += Dot(x, y) }, func() { *sink += dotRef(x, y) }},
+	}
 }

@@ -164,23 +164,7 @@ func TestTuneElementwise(t *testing.T) {
 		}
 		return float64(streams*4*n*calls) / best.Seconds() / 1e9
 	}
-	for _, bc := range []struct {
-		name        string
-		streams     int
-		kernel, ref func()
-	}{
-		{"Add", 3, func() { Add(d, x, y) }, func() { addRef(d, x, y) }},
-		{"Sub", 3, func() { Sub(d, x, y) }, func() { subRef(d, x, y) }},
-		{"Mul", 3, func() { Mul(d, x, y) }, func() { mulRef(d, x, y) }},
-		{"Max", 3, func() { Max(d, x, y) }, func() { maxRef(d, x, y) }},
-		{"Scale", 2, func() { Scale(d, 0.5, x) }, func() { scaleRef(d, 0.5, x) }},
-		{"Axpy", 3, func() { Axpy(1e-3, x, d) }, func() { axpyRef(1e-3, x, d) }},
-		{"Relu", 2, func() { Relu(d, x) }, func() { reluRef(d, x) }},
-		{"ReluBackward", 3, func() { ReluBackward(d, y, x) }, func() { reluBackwardRef(d, y, x) }},
-		{"Sum", 1, func() { sink += Sum(x) }, func() { sink += sumRef(x) }},
-		{"SumSq", 1, func() { sink += SumSq(x) }, func() { sink += sumSqRef(x) }},
-		{"Dot", 2, func() { sink += Dot(x, y) }, func() { sink += dotRef(x, y) }},
-	} {
+	for _, bc := range elementwiseCases(d, x, y, &sink) {
 		k, rf := bestRate(bc.streams, bc.kernel), bestRate(bc.streams, bc.ref)
 		t.Logf("%-13s kernel %7.1f GB/s  reference %6.1f GB/s  ×%.1f", bc.name, k, rf, k/rf)
 	}
