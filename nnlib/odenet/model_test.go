@@ -504,15 +504,32 @@ func TestTrainingReducesLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fitOneBatch(t, m.Params, m.Forward, x, y, 3)
+	for _, name := range []string{"block0.skip", "block2.skip", "stitch0.skip", "stitch1.skip"} {
+		if p := m.Params.Param(name); slices.Equal(p.Data, make([]float32, len(p.Data))) {
+			t.Errorf("SkipInit scalar %s did not move from 0", name)
+		}
+	}
+}
+
+// fitOneBatch takes 30 SGD steps of forward on the tiny batch (x, y) and
+// fails t unless the loss at least halves; it checks the logits' shape
+// [tinyN, classes] once.
+func fitOneBatch(t *testing.T, ps *nnlib.ParamSet, forward func(*nnlib.Graph, *nnlib.Value) *nnlib.Value, x []float32, y []int, classes int) {
+	t.Helper()
 	opt := nnlib.NewSGD(0.05, 0.9, 0)
 	g := nnlib.NewGraph(true)
 	var first, last float32
 	for step := range 30 {
 		g.Reset()
-		m.Params.ZeroGrad()
-		loss := g.SoftmaxCrossEntropy(m.Forward(g, g.Input(x, 3, tinyN, tinyHW, tinyHW)), y)
+		ps.ZeroGrad()
+		out := forward(g, g.Input(x, 3, tinyN, tinyHW, tinyHW))
+		if step == 0 && (out.Shape[0] != tinyN || out.Shape[1] != classes) {
+			t.Fatalf("logits shape %v, want [%d %d]", out.Shape, tinyN, classes)
+		}
+		loss := g.SoftmaxCrossEntropy(out, y)
 		g.Backward(loss)
-		opt.Step(m.Params.Params())
+		opt.Step(ps.Params())
 		if step == 0 {
 			first = loss.Data[0]
 		}
@@ -520,10 +537,5 @@ func TestTrainingReducesLoss(t *testing.T) {
 	}
 	if !(last < 0.5*first) {
 		t.Errorf("loss %.4f → %.4f after 30 steps on one batch, want at least halved", first, last)
-	}
-	for _, name := range []string{"block0.skip", "block2.skip", "stitch0.skip", "stitch1.skip"} {
-		if p := m.Params.Param(name); slices.Equal(p.Data, make([]float32, len(p.Data))) {
-			t.Errorf("SkipInit scalar %s did not move from 0", name)
-		}
 	}
 }

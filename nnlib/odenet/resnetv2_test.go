@@ -47,25 +47,5 @@ func TestResNetV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := nnlib.NewSGD(0.05, 0.9, 0)
-	g := nnlib.NewGraph(true)
-	var first, last float32
-	for step := range 30 {
-		g.Reset()
-		m.Params.ZeroGrad()
-		out := m.Forward(g, g.Input(x, 3, tinyN, tinyHW, tinyHW))
-		if step == 0 && (out.Shape[0] != tinyN || out.Shape[1] != 3) {
-			t.Fatalf("logits shape %v, want [%d 3]", out.Shape, tinyN)
-		}
-		loss := g.SoftmaxCrossEntropy(out, y)
-		g.Backward(loss)
-		opt.Step(m.Params.Params())
-		if step == 0 {
-			first = loss.Data[0]
-		}
-		last = loss.Data[0]
-	}
-	if !(last < 0.5*first) {
-		t.Errorf("loss %.4f → %.4f after 30 steps on one batch, want at least halved", first, last)
-	}
+	fitOneBatch(t, m.Params, m.Forward, x, y, 3)
 }
