@@ -49,19 +49,22 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 	if direct(k, stride, pad) {
 		kernels.Sgemm(false, false, cout, m, kk, 1, w.Data(), kk, x.Data, m, 0, y.Data, m)
 		g.addBias(y.Data, b, cout, m, 0, m)
-	} else {
-		nbc := chunkImages(kk, ho*wo, n)
-		cols := grow(&g.cols, kk*nbc*ho*wo)
-		for b0 := 0; b0 < n; b0 += nbc {
-			nb := min(nbc, n-b0)
-			mc := nb * ho * wo
-			im2col(cols[:kk*mc], x.Data, cin, n*h*wd, b0*h*wd, nb, h, wd, k, stride, pad, ho, wo)
+		return y
+	}
+	nc := convChunks(kk, ho*wo, n)
+	scr := g.scratch(kk * chunkLen(n, nc) * ho * wo)
+	parallelForW(nc, 2*kk*m, func(wk, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			b0, b1 := chunkRange(n, nc, c)
+			mc := (b1 - b0) * ho * wo
+			cols := scr[wk][:kk*mc]
+			im2col(cols, x.Data, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, stride, pad, ho, wo)
 			kernels.Sgemm(false, false, cout, mc, kk, 1, w.Data(), kk, cols, mc, 0, y.Data[b0*ho*wo:], m)
 			// The bias goes onto the chunk the GEMM just wrote, while it is
 			// still in cache.
 			g.addBias(y.Data, b, cout, m, b0*ho*wo, mc)
 		}
-	}
+	})
 	return y
 }
 
@@ -90,11 +93,30 @@ func direct(k, stride, pad int) bool { return k == 1 && stride == 1 && pad == 0 
 // never on the thread count. (A variable so tests can force several chunks.)
 var colsChunkBytes = 2 << 20
 
-// chunkImages returns how many images go in one chunk of a conv whose column
-// matrix has kk rows and hw columns per image.
-func chunkImages(kk, hw, n int) int {
-	return max(1, min(n, colsChunkBytes/4/max(1, kk*hw)))
+// convChunks returns the number of image chunks of a conv whose column
+// matrix has kk rows and hw columns per image: as few as keep each chunk's
+// columns within colsChunkBytes, rounded up to an even number (when there
+// are at least two images) so that two threads get equal halves. Chunk c
+// holds images chunkRange(n, nc, c).
+//
+// The chunks are independent (disjoint outputs; the weight and bias
+// gradients are summed per chunk and then over the chunks in order), so
+// they run in parallel with single-threaded GEMMs inside: one hand-off per
+// conv instead of one per GEMM and per im2col.
+func convChunks(kk, hw, n int) int {
+	per := max(1, colsChunkBytes/4/max(1, kk*hw))
+	nc := (n + per - 1) / per
+	if nc%2 == 1 && nc < n {
+		nc++
+	}
+	return nc
 }
+
+// chunkRange returns the images [b0, b1) of chunk c of nc over n images.
+func chunkRange(n, nc, c int) (b0, b1 int) { return c * n / nc, (c + 1) * n / nc }
+
+// chunkLen returns the number of images of the largest of nc chunks.
+func chunkLen(n, nc int) int { return (n + nc - 1) / nc }
 
 // convBackward: dW += dY × colsᵀ; db += row sums of dY (chunk by chunk);
 // dX += col2im(Wᵀ × dY); for stride 1 see convBackwardStride1.
@@ -132,22 +154,73 @@ func (g *Graph) convBackward(nd *node) {
 		g.convBackwardStride1(gx, fresh, gy, x.Data, w.Data(), w.Grad(), b, cin, cout, n, h, wd, k, nd.pad, ho, wo)
 		return
 	}
-	nbc := chunkImages(kk, ho*wo, n)
-	cols := grow(&g.cols, kk*nbc*ho*wo)
-	var dcols []float32
-	if gx != nil {
-		dcols = grow(&g.dcols, kk*nbc*ho*wo)
-	}
-	for b0 := 0; b0 < n; b0 += nbc {
-		nb := min(nbc, n-b0)
-		mc := nb * ho * wo
-		biasGrad(b, gy, cout, m, b0*ho*wo, mc)
-		im2col(cols[:kk*mc], x.Data, cin, n*h*wd, b0*h*wd, nb, h, wd, k, nd.stride, nd.pad, ho, wo)
-		kernels.Sgemm(false, true, cout, kk, mc, 1, gy[b0*ho*wo:], m, cols, mc, 1, w.Grad(), kk)
-		if gx != nil {
-			kernels.Sgemm(true, false, kk, mc, cout, 1, w.Data(), kk, gy[b0*ho*wo:], m, 0, dcols, mc)
-			col2im(gx, dcols[:kk*mc], fresh, cin, n*h*wd, b0*h*wd, nb, h, wd, k, nd.stride, nd.pad, ho, wo)
+	nc := convChunks(kk, ho*wo, n)
+	mcMax := chunkLen(n, nc) * ho * wo
+	scr := g.scratch(2 * kk * mcMax)
+	parts := g.gradParts(nc, kk*cout, b, cout)
+	parallelForW(nc, 3*kk*m, func(wk, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			b0, b1 := chunkRange(n, nc, c)
+			mc := (b1 - b0) * ho * wo
+			cols, dcols := scr[wk][:kk*mc], scr[wk][kk*mcMax:kk*mcMax+kk*mc]
+			parts.bias(c, gy, m, b0*ho*wo, mc)
+			im2col(cols, x.Data, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, nd.stride, nd.pad, ho, wo)
+			kernels.Sgemm(false, true, cout, kk, mc, 1, gy[b0*ho*wo:], m, cols, mc, 0, parts.w(c), kk)
+			if gx != nil {
+				kernels.Sgemm(true, false, kk, mc, cout, 1, w.Data(), kk, gy[b0*ho*wo:], m, 0, dcols, mc)
+				col2im(gx, dcols, fresh, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, nd.stride, nd.pad, ho, wo)
+			}
 		}
+	})
+	parts.sumInto(w.Grad(), b)
+}
+
+// chunkParts holds the per-chunk weight and bias gradients of a conv's
+// backward pass, which chunks compute in parallel and sumInto then adds in
+// chunk order, so the sums do not depend on the thread count.
+type chunkParts struct {
+	nc, nw, nb int
+	buf        []float32 // nc weight parts of nw, then nc bias parts of nb
+	cout       int
+}
+
+// gradParts returns scratch for nc chunks' weight (nw floats) and, when b
+// is present, bias (cout floats) gradients.
+func (g *Graph) gradParts(nc, nw int, b ParamRef, cout int) chunkParts {
+	nb := 0
+	if b.Valid() {
+		nb = cout
+	}
+	return chunkParts{nc: nc, nw: nw, nb: nb, cout: cout, buf: grow(&g.gparts, nc*(nw+nb))}
+}
+
+// w returns chunk c's weight-gradient part.
+func (p chunkParts) w(c int) []float32 { return p.buf[c*p.nw : (c+1)*p.nw] }
+
+// bias sets chunk c's bias-gradient part to the sums of the columns
+// [off, off+mc) of every row of gy [cout][m] (nothing without a bias).
+func (p chunkParts) bias(c int, gy []float32, m, off, mc int) {
+	if p.nb == 0 {
+		return
+	}
+	bp := p.buf[p.nc*p.nw+c*p.nb : p.nc*p.nw+(c+1)*p.nb]
+	for co := range p.cout {
+		bp[co] = kernels.Sum(gy[co*m+off : co*m+off+mc])
+	}
+}
+
+// sumInto adds the weight parts into wg and the bias parts into b's
+// gradient, chunk 0 first.
+func (p chunkParts) sumInto(wg []float32, b ParamRef) {
+	for c := range p.nc {
+		kernels.Add(wg, wg, p.w(c))
+	}
+	if p.nb == 0 {
+		return
+	}
+	bg := b.Grad()
+	for c := range p.nc {
+		kernels.Add(bg, bg, p.buf[p.nc*p.nw+c*p.nb:p.nc*p.nw+(c+1)*p.nb])
 	}
 }
 
@@ -179,26 +252,29 @@ func (g *Graph) convBackwardStride1(gx []float32, fresh bool, gy, x, w, wg []flo
 			}
 		}
 	}
-	gt := grow(&g.gwt, cin*kt) // Σ x·dycolsᵀ, [ci][(co·k+ky')·k+kx']
 	var beta float32 = 1
 	if fresh {
 		beta = 0
 	}
 	pt, mx, my := k-1-pad, n*h*wd, n*ho*wo
-	nbc := chunkImages(kt, h*wd, n)
-	cols := grow(&g.dcols, kt*nbc*h*wd)
-	for b0 := 0; b0 < n; b0 += nbc {
-		nb := min(nbc, n-b0)
-		mc := nb * h * wd
-		biasGrad(b, gy, cout, my, b0*ho*wo, nb*ho*wo)
-		im2col(cols[:kt*mc], gy, cout, my, b0*ho*wo, nb, ho, wo, k, 1, pt, h, wd)
-		var gb float32 = 1
-		if b0 == 0 {
-			gb = 0
+	nc := convChunks(kt, h*wd, n)
+	mcMax := chunkLen(n, nc) * h * wd
+	scr := g.scratch(kt * mcMax)
+	parts := g.gradParts(nc, cin*kt, b, cout) // weight parts Σ x·dycolsᵀ, [ci][(co·k+ky')·k+kx']
+	parallelForW(nc, 3*kt*mx, func(wk, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			b0, b1 := chunkRange(n, nc, c)
+			mc := (b1 - b0) * h * wd
+			cols := scr[wk][:kt*mc]
+			parts.bias(c, gy, my, b0*ho*wo, (b1-b0)*ho*wo)
+			im2col(cols, gy, cout, my, b0*ho*wo, b1-b0, ho, wo, k, 1, pt, h, wd)
+			kernels.Sgemm(false, true, cin, kt, mc, 1, x[b0*h*wd:], mx, cols, mc, 0, parts.w(c), kt)
+			kernels.Sgemm(false, false, cin, mc, kt, 1, wt, kt, cols, mc, beta, gx[b0*h*wd:], mx)
 		}
-		kernels.Sgemm(false, true, cin, kt, mc, 1, x[b0*h*wd:], mx, cols, mc, gb, gt, kt)
-		kernels.Sgemm(false, false, cin, mc, kt, 1, wt, kt, cols, mc, beta, gx[b0*h*wd:], mx)
-	}
+	})
+	gt := grow(&g.gwt, cin*kt)
+	clear(gt)
+	parts.sumInto(gt, b)
 	for co := range cout {
 		for ci := range cin {
 			for ky := range k {
@@ -211,9 +287,7 @@ func (g *Graph) convBackwardStride1(gx []float32, fresh bool, gy, x, w, wg []flo
 }
 
 // biasGrad adds the sums of the columns [off, off+mc) of every row co of
-// gy [cout][m] into b's gradient (nothing when b is absent). The backward
-// pass calls it chunk by chunk, in a fixed order, just before the GEMMs read
-// the same chunk of gy.
+// gy [cout][m] into b's gradient (nothing when b is absent).
 func biasGrad(b ParamRef, gy []float32, cout, m, off, mc int) {
 	if !b.Valid() {
 		return

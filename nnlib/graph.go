@@ -74,8 +74,8 @@ type Graph struct {
 	nodes []node
 	nn    int
 
-	cols, dcols, ones, wt, gwt []float32
-	scr                        [][]float32 // per-worker scratch (Graph.scratch)
+	ones, wt, gwt, gparts []float32
+	scr                   [][]float32 // per-worker scratch (Graph.scratch)
 }
 
 // NewGraph returns an empty graph in training (true) or evaluation mode.

@@ -1,13 +1,11 @@
 package nnlib
 
 import (
-	"sync"
-
 	"github.com/continuousnet/repro/nnlib/internal/kernels"
 )
 
 // minParallelWork (a variable so tests can force the parallel paths) is the number of float32 elements an op must touch before
-// it is split across threads: waking a goroutine costs microseconds, which
+// it is split across threads: waking a worker costs microseconds, which
 // only pays off on large passes.
 var minParallelWork = 1 << 16
 
@@ -16,28 +14,17 @@ var minParallelWork = 1 << 16
 // index is handled by exactly one call, so a fn whose iterations are
 // independent gives the same result whatever the split.
 func parallelFor(n, work int, fn func(lo, hi int)) {
-	t := kernels.Threads()
-	if t < 2 || n < 2 || work < minParallelWork {
-		fn(0, n)
+	if kernels.Threads() < 2 || n < 2 || work < minParallelWork {
+		fn(0, n) // without the wrapper closure, which would allocate
 		return
 	}
-	t = min(t, n)
-	var wg sync.WaitGroup
-	for i := 1; i < t; i++ {
-		lo, hi := i*n/t, (i+1)*n/t
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	fn(0, n/t)
-	wg.Wait()
+	parallelForW(n, work, func(_, lo, hi int) { fn(lo, hi) })
 }
 
 // parallelForW is parallelFor (the same split) that also passes the worker index w ∈
 // [0, kernels.Threads()) of each call, so that fn can use per-worker
-// scratch (two calls never run with the same w at the same time).
+// scratch (two calls never run with the same w at the same time). The
+// chunks run on kernels' persistent workers (kernels.Parallel).
 func parallelForW(n, work int, fn func(w, lo, hi int)) {
 	t := kernels.Threads()
 	if t < 2 || n < 2 || work < minParallelWork {
@@ -45,17 +32,7 @@ func parallelForW(n, work int, fn func(w, lo, hi int)) {
 		return
 	}
 	t = min(t, n)
-	var wg sync.WaitGroup
-	for i := 1; i < t; i++ {
-		lo, hi := i*n/t, (i+1)*n/t
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(i, lo, hi)
-		}()
-	}
-	fn(0, 0, n/t)
-	wg.Wait()
+	kernels.Parallel(t, func(i int) { fn(i, i*n/t, (i+1)*n/t) })
 }
 
 // scratch returns per-worker scratch buffers of n floats each, one per

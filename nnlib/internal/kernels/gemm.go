@@ -1,10 +1,7 @@
 package kernels
 
 import (
-	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 	"unsafe"
 )
 
@@ -88,9 +85,9 @@ func (g *gemm) run(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // runParallel splits op over t threads, over output tiles only (never over
 // k), along the dimension with more tiles, at tile boundaries: every
 // element of C is computed by the same micro-kernel call sequence whatever
-// the split. A product started while another is being split (sgemm called
-// from several goroutines) runs its parts one after the other: same
-// results, no waiting.
+// the split. A product started while the team is busy (sgemm called from a
+// part of Parallel, or from several goroutines) runs whole on its caller:
+// same results, no waiting.
 func runParallel(op gemmOp, t, mt, nt int) {
 	p := &workers
 	if nt >= mt {
@@ -99,30 +96,18 @@ func runParallel(op gemmOp, t, mt, nt int) {
 		t = min(t, mt)
 	}
 	if !p.mu.TryLock() {
-		for i := 0; i < t; i++ {
-			op.split(i, t, mt, nt)
-		}
+		op.part(0, op.m, 0, op.n)
 		return
 	}
 	p.op, p.t, p.mt, p.nt = op, t, mt, nt
-	for len(p.ws) < t-1 {
-		w := &worker{job: newEvent(), done: newEvent()}
-		p.ws = append(p.ws, w)
-		go p.work(w)
-	}
-	for i := 1; i < t; i++ {
-		w := p.ws[i-1]
-		w.part = i
-		w.job.post()
-	}
-	op.split(0, t, mt, nt)
-	for i := 1; i < t; i++ {
-		w := p.ws[i-1]
-		w.seen = w.done.wait(w.seen)
-	}
+	p.runLocked(t, gemmSplit)
 	p.op = gemmOp{} // drop references to the operands
 	p.mu.Unlock()
 }
+
+// gemmSplit is the job of a parallel product: part `part` of the team's
+// product (a package-level func so that posting it allocates nothing).
+var gemmSplit = func(part int) { workers.op.split(part, workers.t, workers.mt, workers.nt) }
 
 // split computes part `part` of t of the product.
 func (op *gemmOp) split(part, t, mt, nt int) {
@@ -275,89 +260,4 @@ func putBuf(p *[]float32) { bufPool.Put(p) }
 func align64(s []float32) []float32 {
 	off := (64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64 / 4
 	return s[off:]
-}
-
-// pool holds the persistent workers of the parallel driver and the
-// product they are splitting (set while mu is held).
-type pool struct {
-	mu        sync.Mutex
-	ws        []*worker
-	op        gemmOp
-	t, mt, nt int
-}
-
-// worker is one persistent worker: it waits on job, computes part `part`
-// of the pool's product and posts done.
-type worker struct {
-	job, done *event
-	part      int
-	seen      uint64 // last done count the caller has waited for
-}
-
-var workers pool
-
-// work is a worker's loop.
-func (p *pool) work(w *worker) {
-	var last uint64
-	for {
-		last = w.job.wait(last)
-		p.op.split(w.part, p.t, p.mt, p.nt)
-		w.done.post()
-	}
-}
-
-// spinFor is how long a waiter polls before parking: waking a parked
-// thread costs 10–100 µs on the virtual machines this runs on, as long as
-// a medium product, while polling costs a core that is otherwise idle.
-const spinFor = 200 * time.Microsecond
-
-// event is a counter that one goroutine bumps (post) and another waits to
-// see grow (wait). The waiter spins before it parks; post wakes it only if
-// it has parked.
-type event struct {
-	seq    atomic.Uint64
-	parked atomic.Bool
-	wake   chan struct{} // capacity 1
-}
-
-func newEvent() *event { return &event{wake: make(chan struct{}, 1)} }
-
-// post increments the counter and wakes a parked waiter.
-func (e *event) post() {
-	e.seq.Add(1)
-	if e.parked.Load() {
-		select {
-		case e.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// wait returns the counter once it exceeds last. The waiter announces
-// that it parks before its last check of the counter and post bumps the
-// counter before it checks for a parked waiter, so (sync/atomic being
-// sequentially consistent) a post is never missed; a spare wake-up token
-// only costs one more loop.
-func (e *event) wait(last uint64) uint64 {
-	start := time.Now()
-	for i := 1; ; i++ {
-		if s := e.seq.Load(); s > last {
-			return s
-		}
-		if i%64 == 0 {
-			if time.Since(start) > spinFor {
-				break
-			}
-			runtime.Gosched()
-		}
-	}
-	for {
-		e.parked.Store(true)
-		if s := e.seq.Load(); s > last {
-			e.parked.Store(false)
-			return s
-		}
-		<-e.wake
-		e.parked.Store(false)
-	}
 }
