@@ -459,29 +459,40 @@ func validRange(kx, s, p, w, wo int) (l0, h0 int) {
 //
 //	row[(b·h+oy)·w+ox] = plane[b][oy+dy][ox+dx]  (0 outside)
 //
-// Each image is one contiguous shifted copy; the elements that wrapped into a
-// neighbouring image row are then zeroed.
+// The n images are one shifted copy of the whole chunk (row[i] =
+// planes[i + dy·w + dx]); the rows that crossed an image's top or bottom
+// edge and the columns that wrapped into a neighbouring row are then
+// zeroed. One copy per tap, not per image: the small images of the later
+// stages made the per-image calls cost more than the copying.
 func im2colSame(row, planes []float32, n, h, w, dy, dx int) {
-	hw := h * w
-	oy0, oy1 := max(0, -dy), min(h, h-dy)
-	for b := 0; b < n; b++ {
-		dst := row[b*hw : (b+1)*hw]
-		if oy1 <= oy0 {
-			clear(dst)
-			continue
-		}
-		src := planes[b*hw : (b+1)*hw]
-		clear(dst[:oy0*w])
-		clear(dst[oy1*w:])
-		d := dst[oy0*w : oy1*w]
-		start := (oy0+dy)*w + dx
-		lo := min(max(0, -start), len(d))
-		hi := max(min(len(d), hw-start), lo)
-		clear(d[:lo])
-		copy(d[lo:hi], src[start+lo:start+hi])
-		clear(d[hi:])
-		zeroWrapped(d, w, dx)
+	total := n * h * w
+	s := dy*w + dx
+	lo, hi := max(0, -s), min(total, total-s)
+	if hi <= lo {
+		clear(row)
+		return
 	}
+	clear(row[:lo])
+	copy(row[lo:hi], planes[lo+s:hi+s])
+	clear(row[hi:])
+	zeroOutside(row, n, h, w, dy, dx)
+}
+
+// zeroOutside zeroes, in each of the n h×w images of row, the rows oy
+// with oy+dy outside [0, h) and the columns ox with ox+dx outside [0, w).
+func zeroOutside(row []float32, n, h, w, dy, dx int) {
+	if dy != 0 {
+		hw := h * w
+		for b := range n {
+			img := row[b*hw : (b+1)*hw]
+			if dy > 0 {
+				clear(img[max(0, h-dy)*w:])
+			} else {
+				clear(img[:min(h, -dy)*w])
+			}
+		}
+	}
+	zeroWrapped(row, w, dx)
 }
 
 // zeroWrapped zeroes, in every w-wide row of d, the columns a shift by dx
@@ -512,22 +523,16 @@ func zeroWrapped(d []float32, w, dx int) {
 }
 
 // col2imSame is the adjoint of im2colSame: planes[b][oy+dy][ox+dx] +=
-// row[(b·h+oy)·w+ox]. The wrapped columns of row (scratch) are zeroed first
-// so each image is one contiguous Axpy.
+// row[(b·h+oy)·w+ox]. The entries of row (scratch) that fall outside are
+// zeroed first, so the whole chunk is one Axpy (adding a zero changes
+// nothing, and every element still receives the taps in the same order).
 func col2imSame(planes, row []float32, n, h, w, dy, dx int) {
-	hw := h * w
-	oy0, oy1 := max(0, -dy), min(h, h-dy)
-	if oy1 <= oy0 {
+	total := n * h * w
+	s := dy*w + dx
+	lo, hi := max(0, -s), min(total, total-s)
+	if hi <= lo {
 		return
 	}
-	for b := 0; b < n; b++ {
-		d := row[b*hw+oy0*w : b*hw+oy1*w]
-		zeroWrapped(d, w, dx)
-		dst := planes[b*hw : (b+1)*hw]
-		start := (oy0+dy)*w + dx
-		lo, hi := max(0, -start), min(len(d), hw-start)
-		if hi > lo {
-			kernels.Axpy(1, d[lo:hi], dst[start+lo:start+hi])
-		}
-	}
+	zeroOutside(row, n, h, w, dy, dx)
+	kernels.Axpy(1, row[lo:hi], planes[lo+s:hi+s])
 }
