@@ -1,10 +1,10 @@
 # ContinuousNet reproduction harness. `make help` lists the targets.
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# nnlib threads per run. On the 2-vCPU machines this project is measured on, one thread per run trains faster
-# than two (ResNet-20 step at batch 128: 410 vs 590-640 ms; issue 7 tracks the 2-thread path). Override with
-# `make reproduce THREADS=0` for the harness's rule (GOMAXPROCS/jobs, all cores for timing runs).
-THREADS ?= 1
+# nnlib threads per run. 0 is the harness's rule: shared runs get GOMAXPROCS/jobs threads, timing (exclusive) runs
+# run alone with all cores (ResNet-20 step at batch 128 on 2 cores: ≈ 390 ms on 1 thread, ≈ 220 ms on 2).
+# `make reproduce THREADS=1` pins every run to one thread.
+THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
 .PHONY: help test vet lint unit purego reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
