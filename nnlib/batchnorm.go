@@ -51,40 +51,28 @@ func (g *Graph) batchNorm(x *Value, gamma, beta ParamRef, runMean, runVar []floa
 	nd.mean = growLen(nd.mean, c)
 	nd.invstd = growLen(nd.invstd, c)
 	gd, bd := gamma.Data(), beta.Data()
-	ones := g.onesN(m)
 	if !train {
 		parallelFor(c, len(x.Data), func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				inv := float32(1 / math.Sqrt(float64(runVar[ch])+float64(eps)))
 				nd.mean[ch], nd.invstd[ch] = runMean[ch], inv
 				a := gd[ch] * inv
-				row := y.Data[ch*m : (ch+1)*m]
-				kernels.Scale(row, a, x.Data[ch*m:(ch+1)*m])
-				kernels.Axpy(bd[ch]-a*runMean[ch], ones, row)
-				if relu {
-					kernels.Relu(row, row)
-				}
+				kernels.Affine(y.Data[ch*m:(ch+1)*m], x.Data[ch*m:(ch+1)*m], 0, a, bd[ch]-a*runMean[ch], relu)
 			}
 		})
 		return y
 	}
-	// Per channel, with y's row as the scratch for the centred input (it
-	// stays in cache between the passes): y = x − μ_B, σ²_B = Σy²/M, then y
-	// is scaled and shifted in place. The backward pass recomputes x − μ_B
-	// instead of keeping it on the tape.
+	// Per channel, three passes: the mean, the variance Σ(x − μ_B)²/M, then
+	// y = (x − μ_B)·γ·invstd + β (and the ReLU) in one fused pass. The
+	// backward pass recomputes x − μ_B inside its kernels instead of keeping
+	// it on the tape.
 	parallelFor(c, len(x.Data), func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			xr, yr := x.Data[ch*m:(ch+1)*m], y.Data[ch*m:(ch+1)*m]
 			mean := kernels.Sum(xr) / float32(m)
-			copy(yr, xr)
-			kernels.Axpy(-mean, ones, yr)
-			v := kernels.SumSq(yr) / float32(m)
+			v := kernels.SumSqDev(xr, mean) / float32(m)
 			inv := float32(1 / math.Sqrt(float64(v)+float64(eps)))
-			kernels.Scale(yr, gd[ch]*inv, yr)
-			kernels.Axpy(bd[ch], ones, yr)
-			if relu {
-				kernels.Relu(yr, yr)
-			}
+			kernels.Affine(yr, xr, mean, gd[ch]*inv, bd[ch], relu)
 			nd.mean[ch], nd.invstd[ch] = mean, inv
 			unbiased := v * float32(m) / float32(m-1)
 			runMean[ch] = (1-momentum)*runMean[ch] + momentum*mean
@@ -118,30 +106,27 @@ func (g *Graph) bnBackward(nd *node) {
 	if x.requiresGrad {
 		gx, fresh = g.grad(x)
 	}
-	ones := g.onesN(m)
-	scr := g.scratch(2 * m)
+	var scr [][]float32
+	if nd.relu {
+		scr = g.scratch(m)
+	}
 	parallelForW(c, len(x.Data), func(w, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			gy := y.Grad[ch*m : (ch+1)*m]
+			xr := x.Data[ch*m : (ch+1)*m]
 			if nd.relu {
 				// Fused ReLU: the gradient reaching the BatchNorm is dy
 				// where y > 0, else 0 (y > 0 exactly where BN(x) > 0).
-				t := scr[w][m : 2*m]
+				t := scr[w]
 				kernels.ReluBackward(t, gy, y.Data[ch*m:(ch+1)*m])
 				gy = t
 			}
 			db := kernels.Sum(gy)
 			var dg float32
-			var xc []float32
 			if nd.train {
-				// The centred row x − μ_B, recomputed exactly as the forward
-				// pass did, in a cache-sized per-worker scratch.
-				xc = scr[w][:m]
-				copy(xc, x.Data[ch*m:(ch+1)*m])
-				kernels.Axpy(-nd.mean[ch], ones, xc)
-				dg = nd.invstd[ch] * kernels.Dot(gy, xc)
+				dg = nd.invstd[ch] * kernels.DotDev(xr, gy, nd.mean[ch]) // Σ dy·(x − μ_B), x − μ_B recomputed
 			} else {
-				dg = nd.invstd[ch] * (kernels.Dot(gy, x.Data[ch*m:(ch+1)*m]) - nd.mean[ch]*db)
+				dg = nd.invstd[ch] * (kernels.Dot(gy, xr) - nd.mean[ch]*db)
 			}
 			gg[ch] += dg
 			bg[ch] += db
@@ -150,14 +135,13 @@ func (g *Graph) bnBackward(nd *node) {
 			}
 			k := gd[ch] * nd.invstd[ch]
 			gr := gx[ch*m : (ch+1)*m]
-			if fresh {
+			switch {
+			case nd.train:
+				kernels.BNDx(gr, gy, xr, k, -k*dg*nd.invstd[ch]/float32(m), nd.mean[ch], -k*db/float32(m), fresh)
+			case fresh:
 				kernels.Scale(gr, k, gy)
-			} else {
+			default:
 				kernels.Axpy(k, gy, gr)
-			}
-			if nd.train {
-				kernels.Axpy(-k*dg*nd.invstd[ch]/float32(m), xc, gr)
-				kernels.Axpy(-k*db/float32(m), ones, gr)
 			}
 		}
 	})

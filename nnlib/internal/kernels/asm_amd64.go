@@ -117,3 +117,59 @@ func dotVec(x, y []float32) (float32, int) {
 		return dotAVX2(&x[0], &y[0], v), v
 	}
 }
+
+func sumSqDevVec(x []float32, c float32) (float32, int) {
+	v := vecLen(len(x))
+	switch {
+	case v == 0:
+		return 0, 0
+	case level == AVX512:
+		return sumSqDevAVX512(&x[0], c, v), v
+	default:
+		return sumSqDevAVX2(&x[0], c, v), v
+	}
+}
+
+func dotDevVec(x, y []float32, c float32) (float32, int) {
+	v := vecLen(len(x))
+	switch {
+	case v == 0:
+		return 0, 0
+	case level == AVX512:
+		return dotDevAVX512(&x[0], &y[0], c, v), v
+	default:
+		return dotDevAVX2(&x[0], &y[0], c, v), v
+	}
+}
+
+func affineVec(dst, x []float32, c, a, b float32, relu bool) int {
+	v := vecLen(len(dst))
+	switch {
+	case v == 0:
+	case level == AVX512 && relu:
+		affineReluAVX512(&dst[0], &x[0], c, a, b, v)
+	case level == AVX512:
+		affineAVX512(&dst[0], &x[0], c, a, b, v)
+	case relu:
+		affineReluAVX2(&dst[0], &x[0], c, a, b, v)
+	default:
+		affineAVX2(&dst[0], &x[0], c, a, b, v)
+	}
+	return v
+}
+
+func bnDxVec(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) int {
+	v := vecLen(len(dst))
+	switch {
+	case v == 0:
+	case level == AVX512 && fresh:
+		bnDxFreshAVX512(&dst[0], &dy[0], &x[0], k, c1, m, c2, v)
+	case level == AVX512:
+		bnDxAVX512(&dst[0], &dy[0], &x[0], k, c1, m, c2, v)
+	case fresh:
+		bnDxFreshAVX2(&dst[0], &dy[0], &x[0], k, c1, m, c2, v)
+	default:
+		bnDxAVX2(&dst[0], &dy[0], &x[0], k, c1, m, c2, v)
+	}
+	return v
+}

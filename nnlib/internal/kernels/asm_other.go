@@ -16,3 +16,8 @@ func reluVec(dst, x []float32) int                       { return 0 }
 func sumVec(x []float32) (float32, int)                  { return 0, 0 }
 func sumSqVec(x []float32) (float32, int)                { return 0, 0 }
 func dotVec(x, y []float32) (float32, int)               { return 0, 0 }
+
+func sumSqDevVec(x []float32, c float32) (float32, int)                  { return 0, 0 }
+func dotDevVec(x, y []float32, c float32) (float32, int)                 { return 0, 0 }
+func affineVec(dst, x []float32, c, a, b float32, relu bool) int         { return 0 }
+func bnDxVec(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) int { return 0 }

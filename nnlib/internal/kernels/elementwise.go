@@ -165,3 +165,76 @@ func checkRows(name string, dst, x []float32, cols int) {
 		panic(fmt.Sprintf("kernels.%s: len(x)=%d != len(dst)=%d × cols=%d", name, len(x), len(dst), cols))
 	}
 }
+
+// SumSqDev returns Σ (x[i] − c)², bit for bit SumSq of a copy of x with c
+// subtracted (same ordering caveat as Sum), without writing that copy: a
+// BatchNorm's variance in one read of its input.
+//
+//	var s float32; for i := range x { d := x[i] - c; s += d * d }; return s
+func SumSqDev(x []float32, c float32) float32 {
+	s, i := sumSqDevVec(x, c)
+	for ; i < len(x); i++ {
+		d := x[i] - c
+		s += d * d
+	}
+	return s
+}
+
+// DotDev returns Σ (x[i] − c)·y[i], bit for bit Dot(y, x − c) (same
+// ordering caveat as Sum).
+//
+//	var s float32; for i := range x { s += y[i] * (x[i] - c) }; return s
+func DotDev(x, y []float32, c float32) float32 {
+	checkLen2("DotDev", x, y)
+	s, i := dotDevVec(x, y, c)
+	for ; i < len(x); i++ {
+		s += y[i] * (x[i] - c)
+	}
+	return s
+}
+
+// Affine sets dst[i] = (x[i] − c)·a + b, each operation rounded in that
+// order, and with relu then max(·, 0) (NaN → 0, as Relu): the normalise,
+// scale and shift of a BatchNorm (and its fused ReLU) in one pass, bit for
+// bit the chain of Axpy, Scale and Relu calls it replaces. dst may alias x.
+//
+//	for i := range dst {
+//		v := (x[i]-c)*a + b
+//		if relu && !(v > 0) { v = 0 }
+//		dst[i] = v
+//	}
+func Affine(dst, x []float32, c, a, b float32, relu bool) {
+	checkLen2("Affine", dst, x)
+	for i := affineVec(dst, x, c, a, b, relu); i < len(dst); i++ {
+		v := float32((x[i]-c)*a) + b // the conversion forbids fusing into an FMA
+		if relu && !(v > 0) {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// BNDx adds the training-mode BatchNorm input gradient into dst:
+// dst[i] += k·dy[i], then += c1·(x[i] − m), then += c2, every product
+// rounded before its sum, in that order. With fresh, dst is not read and
+// starts at k·dy[i]. dst must not alias dy or x.
+//
+//	for i := range dst {
+//		d := k * dy[i]
+//		if !fresh { d = dst[i] + d }
+//		d += c1 * (x[i] - m)
+//		d += c2
+//		dst[i] = d
+//	}
+func BNDx(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) {
+	checkLen3("BNDx", dst, dy, x)
+	for i := bnDxVec(dst, dy, x, k, c1, m, c2, fresh); i < len(dst); i++ {
+		d := float32(k * dy[i]) // the conversions forbid fusing into FMAs
+		if !fresh {
+			d = dst[i] + d
+		}
+		d += float32(c1 * (x[i] - m))
+		d += c2
+		dst[i] = d
+	}
+}

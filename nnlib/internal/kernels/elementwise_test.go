@@ -89,6 +89,28 @@ func dotRef(x, y []float32) float32 {
 	return s
 }
 
+func affineRef(dst, x []float32, c, a, b float32, relu bool) {
+	for i := range dst {
+		v := (x[i]-c)*a + b
+		if relu && !(v > 0) {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+func bnDxRef(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) {
+	for i := range dst {
+		d := k * dy[i]
+		if !fresh {
+			d = dst[i] + d
+		}
+		d += c1 * (x[i] - m)
+		d += c2
+		dst[i] = d
+	}
+}
+
 // ewLengths covers empty, sub-vector, exact multiples and tails of both
 // vector widths and of the 4× unrolled loops.
 func ewLengths() []int {
@@ -127,6 +149,10 @@ func ewCases() []ewCase {
 		{"Axpy", func(d, x, _ []float32, a float32) { Axpy(a, x, d) }, func(d, x, _ []float32, a float32) { axpyRef(a, x, d) }, true},
 		{"Relu", func(d, x, _ []float32, _ float32) { Relu(d, x) }, func(d, x, _ []float32, _ float32) { reluRef(d, x) }, true},
 		{"ReluBackward", func(d, x, y []float32, _ float32) { ReluBackward(d, x, y) }, func(d, x, y []float32, _ float32) { reluBackwardRef(d, x, y) }, true},
+		{"Affine", func(d, x, _ []float32, a float32) { Affine(d, x, 0.25, a, -0.5, false) }, func(d, x, _ []float32, a float32) { affineRef(d, x, 0.25, a, -0.5, false) }, true},
+		{"AffineRelu", func(d, x, _ []float32, a float32) { Affine(d, x, 0.25, a, -0.5, true) }, func(d, x, _ []float32, a float32) { affineRef(d, x, 0.25, a, -0.5, true) }, true},
+		{"BNDx", func(d, x, y []float32, a float32) { BNDx(d, x, y, a, 0.3, -0.2, 0.1, false) }, func(d, x, y []float32, a float32) { bnDxRef(d, x, y, a, 0.3, -0.2, 0.1, false) }, true},
+		{"BNDxFresh", func(d, x, y []float32, a float32) { BNDx(d, x, y, a, 0.3, -0.2, 0.1, true) }, func(d, x, y []float32, a float32) { bnDxRef(d, x, y, a, 0.3, -0.2, 0.1, true) }, true},
 	}
 }
 
@@ -203,6 +229,18 @@ func TestReductions(t *testing.T) {
 					t.Fatalf("%s n=%d: %v, reference %v", c.name, n, c.got, c.want)
 				}
 			}
+			// The Dev reductions are, bit for bit, the plain ones on x − c.
+			const c = 0.375
+			xc := make([]float32, n)
+			for i := range x {
+				xc[i] = x[i] - c
+			}
+			if got, want := SumSqDev(x, c), SumSq(xc); !sameBits(got, want) {
+				t.Fatalf("n=%d: SumSqDev %v, SumSq(x − c) %v", n, got, want)
+			}
+			if got, want := DotDev(x, y, c), Dot(y, xc); !sameBits(got, want) {
+				t.Fatalf("n=%d: DotDev %v, Dot(y, x − c) %v", n, got, want)
+			}
 			if Sum(x) != Sum(x) || Dot(x, y) != Dot(x, y) {
 				t.Fatalf("n=%d: reductions not repeatable", n)
 			}
@@ -254,6 +292,9 @@ func TestElementwisePanics(t *testing.T) {
 		{"Relu", func() { Relu(a, b) }},
 		{"ReluBackward", func() { ReluBackward(a, a, b) }},
 		{"Dot", func() { Dot(a, b) }},
+		{"DotDev", func() { DotDev(a, b, 1) }},
+		{"Affine", func() { Affine(a, b, 0, 1, 0, false) }},
+		{"BNDx", func() { BNDx(a, a, b, 1, 1, 0, 0, true) }},
 		{"RowSums", func() { RowSums(a, b, 2) }},
 		{"RowSumSqs", func() { RowSumSqs(a, b, 2) }},
 	} {

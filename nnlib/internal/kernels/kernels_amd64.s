@@ -6519,6 +6519,380 @@ dotAVX512_done:
 	MOVSS         X0, ret+24(FP)
 	RET
 
+// func sumSqDevAVX512(x *float32, c float32, n int) float32
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·sumSqDevAVX512(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS c+8(FP), Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	VXORPS       Z4, Z4, Z4
+
+sumSqDevAVX512_big:
+	CMPQ        CX, $0x00000040
+	JL          sumSqDevAVX512_one
+	VMOVUPS     (AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS Z5, Z5, Z1
+	VMOVUPS     64(AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS Z5, Z5, Z2
+	VMOVUPS     128(AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS Z5, Z5, Z3
+	VMOVUPS     192(AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS Z5, Z5, Z4
+	ADDQ        $0x00000100, AX
+	SUBQ        $0x00000040, CX
+	JMP         sumSqDevAVX512_big
+
+sumSqDevAVX512_one:
+	TESTQ       CX, CX
+	JZ          sumSqDevAVX512_done
+	VMOVUPS     (AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS Z5, Z5, Z1
+	ADDQ        $0x00000040, AX
+	SUBQ        $0x00000010, CX
+	JMP         sumSqDevAVX512_one
+
+sumSqDevAVX512_done:
+	VADDPS        Z2, Z1, Z1
+	VADDPS        Z4, Z3, Z3
+	VADDPS        Z3, Z1, Z1
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VZEROUPPER
+	MOVSS         X0, ret+24(FP)
+	RET
+
+// func dotDevAVX512(x *float32, y *float32, c float32, n int) float32
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·dotDevAVX512(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS c+16(FP), Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	VXORPS       Z4, Z4, Z4
+
+dotDevAVX512_big:
+	CMPQ        DX, $0x00000040
+	JL          dotDevAVX512_one
+	VMOVUPS     (AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS (CX), Z5, Z1
+	VMOVUPS     64(AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS 64(CX), Z5, Z2
+	VMOVUPS     128(AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS 128(CX), Z5, Z3
+	VMOVUPS     192(AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS 192(CX), Z5, Z4
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, CX
+	SUBQ        $0x00000040, DX
+	JMP         dotDevAVX512_big
+
+dotDevAVX512_one:
+	TESTQ       DX, DX
+	JZ          dotDevAVX512_done
+	VMOVUPS     (AX), Z5
+	VSUBPS      Z0, Z5, Z5
+	VFMADD231PS (CX), Z5, Z1
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         dotDevAVX512_one
+
+dotDevAVX512_done:
+	VADDPS        Z2, Z1, Z1
+	VADDPS        Z4, Z3, Z3
+	VADDPS        Z3, Z1, Z1
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VADDPS        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VZEROUPPER
+	MOVSS         X0, ret+32(FP)
+	RET
+
+// func affineAVX512(dst *float32, x *float32, c float32, a float32, b float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·affineAVX512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+32(FP), DX
+	VBROADCASTSS c+16(FP), Z0
+	VBROADCASTSS a+20(FP), Z1
+	VBROADCASTSS b+24(FP), Z2
+
+affineAVX512_big:
+	CMPQ    DX, $0x00000040
+	JL      affineAVX512_one
+	VMOVUPS (CX), Z3
+	VSUBPS  Z0, Z3, Z3
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	VMOVUPS 64(CX), Z3
+	VSUBPS  Z0, Z3, Z3
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z2, Z3, Z3
+	VMOVUPS Z3, 64(AX)
+	VMOVUPS 128(CX), Z3
+	VSUBPS  Z0, Z3, Z3
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z2, Z3, Z3
+	VMOVUPS Z3, 128(AX)
+	VMOVUPS 192(CX), Z3
+	VSUBPS  Z0, Z3, Z3
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z2, Z3, Z3
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     affineAVX512_big
+
+affineAVX512_one:
+	TESTQ   DX, DX
+	JZ      affineAVX512_done
+	VMOVUPS (CX), Z3
+	VSUBPS  Z0, Z3, Z3
+	VMULPS  Z1, Z3, Z3
+	VADDPS  Z2, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     affineAVX512_one
+
+affineAVX512_done:
+	VZEROUPPER
+	RET
+
+// func affineReluAVX512(dst *float32, x *float32, c float32, a float32, b float32, n int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·affineReluAVX512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+32(FP), DX
+	VBROADCASTSS c+16(FP), Z0
+	VBROADCASTSS a+20(FP), Z1
+	VBROADCASTSS b+24(FP), Z2
+	VXORPS       Z3, Z3, Z3
+
+affineReluAVX512_big:
+	CMPQ    DX, $0x00000040
+	JL      affineReluAVX512_one
+	VMOVUPS (CX), Z4
+	VSUBPS  Z0, Z4, Z4
+	VMULPS  Z1, Z4, Z4
+	VADDPS  Z2, Z4, Z4
+	VMAXPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VMOVUPS 64(CX), Z4
+	VSUBPS  Z0, Z4, Z4
+	VMULPS  Z1, Z4, Z4
+	VADDPS  Z2, Z4, Z4
+	VMAXPS  Z3, Z4, Z4
+	VMOVUPS Z4, 64(AX)
+	VMOVUPS 128(CX), Z4
+	VSUBPS  Z0, Z4, Z4
+	VMULPS  Z1, Z4, Z4
+	VADDPS  Z2, Z4, Z4
+	VMAXPS  Z3, Z4, Z4
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS 192(CX), Z4
+	VSUBPS  Z0, Z4, Z4
+	VMULPS  Z1, Z4, Z4
+	VADDPS  Z2, Z4, Z4
+	VMAXPS  Z3, Z4, Z4
+	VMOVUPS Z4, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     affineReluAVX512_big
+
+affineReluAVX512_one:
+	TESTQ   DX, DX
+	JZ      affineReluAVX512_done
+	VMOVUPS (CX), Z4
+	VSUBPS  Z0, Z4, Z4
+	VMULPS  Z1, Z4, Z4
+	VADDPS  Z2, Z4, Z4
+	VMAXPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     affineReluAVX512_one
+
+affineReluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func bnDxAVX512(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·bnDxAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+40(FP), BX
+	VBROADCASTSS k+24(FP), Z0
+	VBROADCASTSS c1+28(FP), Z1
+	VBROADCASTSS m+32(FP), Z2
+	VBROADCASTSS c2+36(FP), Z3
+
+bnDxAVX512_big:
+	CMPQ    BX, $0x00000040
+	JL      bnDxAVX512_one
+	VMULPS  (CX), Z0, Z4
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS (DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VMULPS  64(CX), Z0, Z4
+	VADDPS  64(AX), Z4, Z4
+	VMOVUPS 64(DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, 64(AX)
+	VMULPS  128(CX), Z0, Z4
+	VADDPS  128(AX), Z4, Z4
+	VMOVUPS 128(DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, 128(AX)
+	VMULPS  192(CX), Z0, Z4
+	VADDPS  192(AX), Z4, Z4
+	VMOVUPS 192(DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, BX
+	JMP     bnDxAVX512_big
+
+bnDxAVX512_one:
+	TESTQ   BX, BX
+	JZ      bnDxAVX512_done
+	VMULPS  (CX), Z0, Z4
+	VADDPS  (AX), Z4, Z4
+	VMOVUPS (DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     bnDxAVX512_one
+
+bnDxAVX512_done:
+	VZEROUPPER
+	RET
+
+// func bnDxFreshAVX512(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·bnDxFreshAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+40(FP), BX
+	VBROADCASTSS k+24(FP), Z0
+	VBROADCASTSS c1+28(FP), Z1
+	VBROADCASTSS m+32(FP), Z2
+	VBROADCASTSS c2+36(FP), Z3
+
+bnDxFreshAVX512_big:
+	CMPQ    BX, $0x00000040
+	JL      bnDxFreshAVX512_one
+	VMULPS  (CX), Z0, Z4
+	VMOVUPS (DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	VMULPS  64(CX), Z0, Z4
+	VMOVUPS 64(DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, 64(AX)
+	VMULPS  128(CX), Z0, Z4
+	VMOVUPS 128(DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, 128(AX)
+	VMULPS  192(CX), Z0, Z4
+	VMOVUPS 192(DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x00000040, BX
+	JMP     bnDxFreshAVX512_big
+
+bnDxFreshAVX512_one:
+	TESTQ   BX, BX
+	JZ      bnDxFreshAVX512_done
+	VMULPS  (CX), Z0, Z4
+	VMOVUPS (DX), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     bnDxFreshAVX512_one
+
+bnDxFreshAVX512_done:
+	VZEROUPPER
+	RET
+
 // func addAVX2(dst *float32, x *float32, y *float32, n int)
 // Requires: AVX
 TEXT ·addAVX2(SB), NOSPLIT, $0-32
@@ -7064,4 +7438,374 @@ dotAVX2_done:
 	VADDSS       X1, X0, X0
 	VZEROUPPER
 	MOVSS        X0, ret+24(FP)
+	RET
+
+// func sumSqDevAVX2(x *float32, c float32, n int) float32
+// Requires: AVX, FMA3, SSE
+TEXT ·sumSqDevAVX2(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS c+8(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+
+sumSqDevAVX2_big:
+	CMPQ        CX, $0x00000020
+	JL          sumSqDevAVX2_one
+	VMOVUPS     (AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	VMOVUPS     32(AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y2
+	VMOVUPS     64(AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y3
+	VMOVUPS     96(AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y4
+	ADDQ        $0x00000080, AX
+	SUBQ        $0x00000020, CX
+	JMP         sumSqDevAVX2_big
+
+sumSqDevAVX2_one:
+	TESTQ       CX, CX
+	JZ          sumSqDevAVX2_done
+	VMOVUPS     (AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS Y5, Y5, Y1
+	ADDQ        $0x00000020, AX
+	SUBQ        $0x00000008, CX
+	JMP         sumSqDevAVX2_one
+
+sumSqDevAVX2_done:
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func dotDevAVX2(x *float32, y *float32, c float32, n int) float32
+// Requires: AVX, FMA3, SSE
+TEXT ·dotDevAVX2(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), AX
+	MOVQ         y+8(FP), CX
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS c+16(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+
+dotDevAVX2_big:
+	CMPQ        DX, $0x00000020
+	JL          dotDevAVX2_one
+	VMOVUPS     (AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS (CX), Y5, Y1
+	VMOVUPS     32(AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS 32(CX), Y5, Y2
+	VMOVUPS     64(AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS 64(CX), Y5, Y3
+	VMOVUPS     96(AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS 96(CX), Y5, Y4
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, DX
+	JMP         dotDevAVX2_big
+
+dotDevAVX2_one:
+	TESTQ       DX, DX
+	JZ          dotDevAVX2_done
+	VMOVUPS     (AX), Y5
+	VSUBPS      Y0, Y5, Y5
+	VFMADD231PS (CX), Y5, Y1
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         dotDevAVX2_one
+
+dotDevAVX2_done:
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y3, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+32(FP)
+	RET
+
+// func affineAVX2(dst *float32, x *float32, c float32, a float32, b float32, n int)
+// Requires: AVX
+TEXT ·affineAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+32(FP), DX
+	VBROADCASTSS c+16(FP), Y0
+	VBROADCASTSS a+20(FP), Y1
+	VBROADCASTSS b+24(FP), Y2
+
+affineAVX2_big:
+	CMPQ    DX, $0x00000020
+	JL      affineAVX2_one
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VMOVUPS 32(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  Y2, Y3, Y3
+	VMOVUPS Y3, 32(AX)
+	VMOVUPS 64(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  Y2, Y3, Y3
+	VMOVUPS Y3, 64(AX)
+	VMOVUPS 96(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  Y2, Y3, Y3
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     affineAVX2_big
+
+affineAVX2_one:
+	TESTQ   DX, DX
+	JZ      affineAVX2_done
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VADDPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     affineAVX2_one
+
+affineAVX2_done:
+	VZEROUPPER
+	RET
+
+// func affineReluAVX2(dst *float32, x *float32, c float32, a float32, b float32, n int)
+// Requires: AVX
+TEXT ·affineReluAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+32(FP), DX
+	VBROADCASTSS c+16(FP), Y0
+	VBROADCASTSS a+20(FP), Y1
+	VBROADCASTSS b+24(FP), Y2
+	VXORPS       Y3, Y3, Y3
+
+affineReluAVX2_big:
+	CMPQ    DX, $0x00000020
+	JL      affineReluAVX2_one
+	VMOVUPS (CX), Y4
+	VSUBPS  Y0, Y4, Y4
+	VMULPS  Y1, Y4, Y4
+	VADDPS  Y2, Y4, Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VMOVUPS 32(CX), Y4
+	VSUBPS  Y0, Y4, Y4
+	VMULPS  Y1, Y4, Y4
+	VADDPS  Y2, Y4, Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS Y4, 32(AX)
+	VMOVUPS 64(CX), Y4
+	VSUBPS  Y0, Y4, Y4
+	VMULPS  Y1, Y4, Y4
+	VADDPS  Y2, Y4, Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS Y4, 64(AX)
+	VMOVUPS 96(CX), Y4
+	VSUBPS  Y0, Y4, Y4
+	VMULPS  Y1, Y4, Y4
+	VADDPS  Y2, Y4, Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS Y4, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     affineReluAVX2_big
+
+affineReluAVX2_one:
+	TESTQ   DX, DX
+	JZ      affineReluAVX2_done
+	VMOVUPS (CX), Y4
+	VSUBPS  Y0, Y4, Y4
+	VMULPS  Y1, Y4, Y4
+	VADDPS  Y2, Y4, Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     affineReluAVX2_one
+
+affineReluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func bnDxAVX2(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+// Requires: AVX
+TEXT ·bnDxAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+40(FP), BX
+	VBROADCASTSS k+24(FP), Y0
+	VBROADCASTSS c1+28(FP), Y1
+	VBROADCASTSS m+32(FP), Y2
+	VBROADCASTSS c2+36(FP), Y3
+
+bnDxAVX2_big:
+	CMPQ    BX, $0x00000020
+	JL      bnDxAVX2_one
+	VMULPS  (CX), Y0, Y4
+	VADDPS  (AX), Y4, Y4
+	VMOVUPS (DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VMULPS  32(CX), Y0, Y4
+	VADDPS  32(AX), Y4, Y4
+	VMOVUPS 32(DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, 32(AX)
+	VMULPS  64(CX), Y0, Y4
+	VADDPS  64(AX), Y4, Y4
+	VMOVUPS 64(DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, 64(AX)
+	VMULPS  96(CX), Y0, Y4
+	VADDPS  96(AX), Y4, Y4
+	VMOVUPS 96(DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     bnDxAVX2_big
+
+bnDxAVX2_one:
+	TESTQ   BX, BX
+	JZ      bnDxAVX2_done
+	VMULPS  (CX), Y0, Y4
+	VADDPS  (AX), Y4, Y4
+	VMOVUPS (DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     bnDxAVX2_one
+
+bnDxAVX2_done:
+	VZEROUPPER
+	RET
+
+// func bnDxFreshAVX2(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+// Requires: AVX
+TEXT ·bnDxFreshAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+40(FP), BX
+	VBROADCASTSS k+24(FP), Y0
+	VBROADCASTSS c1+28(FP), Y1
+	VBROADCASTSS m+32(FP), Y2
+	VBROADCASTSS c2+36(FP), Y3
+
+bnDxFreshAVX2_big:
+	CMPQ    BX, $0x00000020
+	JL      bnDxFreshAVX2_one
+	VMULPS  (CX), Y0, Y4
+	VMOVUPS (DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VMULPS  32(CX), Y0, Y4
+	VMOVUPS 32(DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, 32(AX)
+	VMULPS  64(CX), Y0, Y4
+	VMOVUPS 64(DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, 64(AX)
+	VMULPS  96(CX), Y0, Y4
+	VMOVUPS 96(DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     bnDxFreshAVX2_big
+
+bnDxFreshAVX2_one:
+	TESTQ   BX, BX
+	JZ      bnDxFreshAVX2_done
+	VMULPS  (CX), Y0, Y4
+	VMOVUPS (DX), Y5
+	VSUBPS  Y2, Y5, Y5
+	VMULPS  Y1, Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     bnDxFreshAVX2_one
+
+bnDxFreshAVX2_done:
+	VZEROUPPER
 	RET

@@ -239,6 +239,36 @@ func sumSqAVX512(x *float32, n int) float32
 //go:noescape
 func dotAVX512(x *float32, y *float32, n int) float32
 
+// sumSqDevAVX512 returns the sumSqDev of x[:n] in a fixed lane order.
+//
+//go:noescape
+func sumSqDevAVX512(x *float32, c float32, n int) float32
+
+// dotDevAVX512 returns the dotDev of x[:n] in a fixed lane order.
+//
+//go:noescape
+func dotDevAVX512(x *float32, y *float32, c float32, n int) float32
+
+// affineAVX512 sets dst[i] = (x[i] − c)·a + b (then max(·, 0) for the Relu variant).
+//
+//go:noescape
+func affineAVX512(dst *float32, x *float32, c float32, a float32, b float32, n int)
+
+// affineReluAVX512 sets dst[i] = (x[i] − c)·a + b (then max(·, 0) for the Relu variant).
+//
+//go:noescape
+func affineReluAVX512(dst *float32, x *float32, c float32, a float32, b float32, n int)
+
+// bnDxAVX512 sets dst[i] (+)= k·dy[i], then += c1·(x[i] − m), then += c2.
+//
+//go:noescape
+func bnDxAVX512(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+
+// bnDxFreshAVX512 sets dst[i] (+)= k·dy[i], then += c1·(x[i] − m), then += c2.
+//
+//go:noescape
+func bnDxFreshAVX512(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+
 // addAVX2 sets dst[i] = x[i] add y[i] for i < n (n a multiple of the vector width).
 //
 //go:noescape
@@ -293,3 +323,33 @@ func sumSqAVX2(x *float32, n int) float32
 //
 //go:noescape
 func dotAVX2(x *float32, y *float32, n int) float32
+
+// sumSqDevAVX2 returns the sumSqDev of x[:n] in a fixed lane order.
+//
+//go:noescape
+func sumSqDevAVX2(x *float32, c float32, n int) float32
+
+// dotDevAVX2 returns the dotDev of x[:n] in a fixed lane order.
+//
+//go:noescape
+func dotDevAVX2(x *float32, y *float32, c float32, n int) float32
+
+// affineAVX2 sets dst[i] = (x[i] − c)·a + b (then max(·, 0) for the Relu variant).
+//
+//go:noescape
+func affineAVX2(dst *float32, x *float32, c float32, a float32, b float32, n int)
+
+// affineReluAVX2 sets dst[i] = (x[i] − c)·a + b (then max(·, 0) for the Relu variant).
+//
+//go:noescape
+func affineReluAVX2(dst *float32, x *float32, c float32, a float32, b float32, n int)
+
+// bnDxAVX2 sets dst[i] (+)= k·dy[i], then += c1·(x[i] − m), then += c2.
+//
+//go:noescape
+func bnDxAVX2(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+
+// bnDxFreshAVX2 sets dst[i] (+)= k·dy[i], then += c1·(x[i] − m), then += c2.
+//
+//go:noescape
+func bnDxFreshAVX2(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)

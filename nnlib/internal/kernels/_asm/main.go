@@ -14,6 +14,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -51,6 +52,12 @@ func main() {
 		reduce(w, "sum", false, false)
 		reduce(w, "sumSq", true, false)
 		reduce(w, "dot", false, true)
+		reduce(w, "sumSqDev", true, false)
+		reduce(w, "dotDev", false, true)
+		affineKernel(w, false)
+		affineKernel(w, true)
+		bnDxKernel(w, false)
+		bnDxKernel(w, true)
 	}
 
 	Generate()
@@ -768,11 +775,22 @@ func reluBackwardKernel(w width) {
 // each 4-vector group goes to accumulator u; the 1× cleanup loop uses
 // accumulator 0), combined as (acc0+acc1)+(acc2+acc3) and then reduced
 // across lanes by halving: a fixed order for a given n.
+//
+// The "Dev" variants (op ending in Dev) take a float32 c and use x[i] − c
+// (one rounded subtraction) in place of x[i]: sumSqDev is Σ (x−c)², dotDev
+// Σ (x−c)·y, bit for bit what sumSq and dot return on a copy of x with c
+// subtracted, without writing that copy.
 func reduce(w width, op string, square, dot bool) {
 	name := op + w.name
+	dev := strings.HasSuffix(op, "Dev")
 	sig := "func(x *float32, n int) float32"
-	if dot {
+	switch {
+	case dot && dev:
+		sig = "func(x, y *float32, c float32, n int) float32"
+	case dot:
 		sig = "func(x, y *float32, n int) float32"
+	case dev:
+		sig = "func(x *float32, c float32, n int) float32"
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
@@ -785,6 +803,11 @@ func reduce(w width, op string, square, dot bool) {
 		adv = append(adv, y)
 	}
 	n := Load(Param("n"), GP64())
+	var vc VecVirtual
+	if dev {
+		vc = w.vec()
+		VBROADCASTSS(param("c"), vc)
+	}
 	acc := make([]VecVirtual, unrollEW)
 	for i := range acc {
 		acc[i] = w.vec()
@@ -795,6 +818,9 @@ func reduce(w width, op string, square, dot bool) {
 		a := acc[(off/w.bytes())%unrollEW]
 		v := w.vec()
 		VMOVUPS(Mem{Base: x, Disp: off}, v)
+		if dev {
+			VSUBPS(vc, v, v)
+		}
 		switch {
 		case dot:
 			VFMADD231PS(Mem{Base: y, Disp: off}, v, a)
@@ -829,5 +855,83 @@ func reduce(w width, op string, square, dot bool) {
 	VADDSS(t, sx, sx)
 	VZEROUPPER()
 	Store(sx, ReturnIndex(0))
+	RET()
+}
+
+// affineKernel emits affine (dst[i] = (x[i] − c)·a + b, each operation
+// rounded, in that order) and affineRelu (the same, then max(·, 0) with
+// NaN → 0, as reluKernel): a BatchNorm's normalise-scale-shift(-ReLU) in one
+// pass, bit for bit the sequence subtract, scale, add, relu.
+func affineKernel(w width, relu bool) {
+	name := "affine" + w.name
+	if relu {
+		name = "affineRelu" + w.name
+	}
+	TEXT(name, NOSPLIT, "func(dst, x *float32, c, a, b float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets dst[i] = (x[i] − c)·a + b (then max(·, 0) for the Relu variant).")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	vc, va, vb := w.vec(), w.vec(), w.vec()
+	VBROADCASTSS(param("c"), vc)
+	VBROADCASTSS(param("a"), va)
+	VBROADCASTSS(param("b"), vb)
+	var zero VecVirtual
+	if relu {
+		zero = w.vec()
+		VXORPS(zero, zero, zero)
+	}
+	loop(w, name, n, []Register{dst, x}, func(off int) {
+		v := w.vec()
+		VMOVUPS(Mem{Base: x, Disp: off}, v)
+		VSUBPS(vc, v, v)
+		VMULPS(va, v, v)
+		VADDPS(vb, v, v)
+		if relu {
+			VMAXPS(zero, v, v)
+		}
+		VMOVUPS(v, Mem{Base: dst, Disp: off})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// bnDxKernel emits bnDx (dst[i] += k·dy[i]; += c1·(x[i] − m); += c2) and
+// bnDxFresh (the same starting from dst[i] = k·dy[i], dst not read): the
+// training-mode BatchNorm input gradient in one pass, bit for bit the
+// sequence of Axpy (or Scale) calls it replaces: every product rounded,
+// then added, in that order.
+func bnDxKernel(w width, fresh bool) {
+	name := "bnDx" + w.name
+	if fresh {
+		name = "bnDxFresh" + w.name
+	}
+	TEXT(name, NOSPLIT, "func(dst, dy, x *float32, k, c1, m, c2 float32, n int)")
+	Pragma("noescape")
+	Doc(name + " sets dst[i] (+)= k·dy[i], then += c1·(x[i] − m), then += c2.")
+	dst := Load(Param("dst"), GP64())
+	dy := Load(Param("dy"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	vk, v1, vm, v2 := w.vec(), w.vec(), w.vec(), w.vec()
+	VBROADCASTSS(param("k"), vk)
+	VBROADCASTSS(param("c1"), v1)
+	VBROADCASTSS(param("m"), vm)
+	VBROADCASTSS(param("c2"), v2)
+	loop(w, name, n, []Register{dst, dy, x}, func(off int) {
+		d, t := w.vec(), w.vec()
+		VMULPS(Mem{Base: dy, Disp: off}, vk, d)
+		if !fresh {
+			VADDPS(Mem{Base: dst, Disp: off}, d, d)
+		}
+		VMOVUPS(Mem{Base: x, Disp: off}, t)
+		VSUBPS(vm, t, t)
+		VMULPS(v1, t, t)
+		VADDPS(t, d, d)
+		VADDPS(v2, d, d)
+		VMOVUPS(d, Mem{Base: dst, Disp: off})
+	})
+	VZEROUPPER()
 	RET()
 }
