@@ -20,6 +20,12 @@ type gemm struct {
 	// beta·C; beta = 0 does not read C. A nil entry means no kernel of
 	// that height: such a panel is padded to the product's panel height.
 	micro []func(k int, a, b, c *float32, ldc int, alpha, beta float32)
+	// microStrided, if not nil, holds the same kernels reading B in
+	// place (row p at b + p·ldb) for full nr-wide panels of a B whose
+	// rows are contiguous: part uses them for products with few rows,
+	// where packing B would be amortised over few A panels (see
+	// stridedMaxM).
+	microStrided []func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 	// pack writes dst[p*w+r] = src[r*rs+p*ps] for r < rows, p < kb, and
 	// zeros for rows ≤ r < w. w is a panel height (A) or nr (B).
 	pack func(dst []float32, w int, src []float32, rs, ps, rows, kb int)
@@ -46,6 +52,11 @@ func (g *gemm) pickMR(m int) int {
 	}
 	return best
 }
+
+// stridedMaxM is the largest m for which a B with contiguous rows is read
+// in place rather than packed (a variable so that tests and benchmarks can
+// compare both).
+var stridedMaxM = 128
 
 // parallelMin is the product m·n·k below which sgemm runs on one thread:
 // waking a parked worker costs about 7 µs, the time of ≈ 1.5 MFLOP.
@@ -138,12 +149,17 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 	buf := getBuf(bsize + asize + tsize + 16)
 	ws := align64(*buf)
 	bbuf, abuf, tmp := ws[:bsize], ws[bsize:bsize+asize], ws[bsize+asize:bsize+asize+tsize]
+	// In-place B: every full panel is read where it is, only a partial
+	// last panel is packed. The choice depends on the shape alone.
+	inPlace := g.microStrided != nil && op.brs == 1 && op.m <= stridedMaxM
 	for jc := j0; jc < j1; jc += g.nc {
 		ncb := min(g.nc, j1-jc)
 		for pc := 0; pc < op.k; pc += kc {
 			kb := min(kc, op.k-pc)
 			jr := 0
-			if g.packRows != nil && op.brs == 1 && ncb >= nr {
+			if inPlace {
+				jr = ncb / nr * nr
+			} else if g.packRows != nil && op.brs == 1 && ncb >= nr {
 				np := ncb / nr
 				g.packRows(bbuf, op.b[jc+pc*op.bps:], op.bps, kb, np)
 				jr = np * nr
@@ -166,14 +182,26 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 				for jr := 0; jr < ncb; jr += nr {
 					w := min(nr, ncb-jr)
 					bpanel := &bbuf[jr*kb]
+					var bsrc *float32 // B in place, for a full panel
+					if inPlace && w == nr {
+						bsrc = &op.b[jc+jr+pc*op.bps]
+					}
 					for ir := 0; ir < mcb; ir += mr {
 						h := min(mr, mcb-ir)
 						ph := op.panelHeight(h)
 						micro := g.micro[ph]
 						apanel := &abuf[ir*kb]
 						ci := (ic+ir)*op.ldc + jc + jr
+						// tile runs the micro-kernel on the tile at cp.
+						tile := func(cp *float32, ldc int) {
+							if bsrc != nil {
+								g.microStrided[ph](kb, apanel, bsrc, op.bps, cp, ldc, op.alpha, beta)
+							} else {
+								micro(kb, apanel, bpanel, cp, ldc, op.alpha, beta)
+							}
+						}
 						if h == ph && w == nr {
-							micro(kb, apanel, bpanel, &op.c[ci], op.ldc, op.alpha, beta)
+							tile(&op.c[ci], op.ldc)
 							continue
 						}
 						// Edge tile: run the same micro-kernel on a copy
@@ -184,7 +212,7 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 								copy(t[r*nr:r*nr+w], op.c[ci+r*op.ldc:])
 							}
 						}
-						micro(kb, apanel, bpanel, &t[0], nr, op.alpha, beta)
+						tile(&t[0], nr)
 						for r := 0; r < h; r++ {
 							copy(op.c[ci+r*op.ldc:ci+r*op.ldc+w], t[r*nr:r*nr+w])
 						}

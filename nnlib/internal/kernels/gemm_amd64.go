@@ -4,7 +4,8 @@ package kernels
 
 var (
 	gemmAVX512 = &gemm{nr: 32, kc: 576, mc: 192, nc: 384,
-		mrs: []int{8, 9, 10, 11, 12, 13, 14}, micro: microAVX512[:], pack: packAVX512, packRows: packRowsAVX512}
+		mrs: []int{8, 9, 10, 11, 12, 13, 14}, micro: microAVX512[:], microStrided: microStridedAVX512[:],
+		pack: packAVX512, packRows: packRowsAVX512}
 	gemmAVX2 = &gemm{nr: 16, kc: 256, mc: 72, nc: 3072,
 		mrs: []int{6}, micro: []func(k int, a, b, c *float32, ldc int, alpha, beta float32){6: sgemmKernel6x16AVX2}, pack: packAVX2}
 )
@@ -13,6 +14,10 @@ var (
 // reading A panels packed r rows wide.
 var microAVX512 = [15]func(k int, a, b, c *float32, ldc int, alpha, beta float32){nil,
 	sgemmKernel1x32AVX512, sgemmKernel2x32AVX512, sgemmKernel3x32AVX512, sgemmKernel4x32AVX512, sgemmKernel5x32AVX512, sgemmKernel6x32AVX512, sgemmKernel7x32AVX512, sgemmKernel8x32AVX512, sgemmKernel9x32AVX512, sgemmKernel10x32AVX512, sgemmKernel11x32AVX512, sgemmKernel12x32AVX512, sgemmKernel13x32AVX512, sgemmKernel14x32AVX512}
+
+// microStridedAVX512[r] is microAVX512[r] reading B in place.
+var microStridedAVX512 = [15]func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32){nil,
+	sgemmKernel1x32StridedAVX512, sgemmKernel2x32StridedAVX512, sgemmKernel3x32StridedAVX512, sgemmKernel4x32StridedAVX512, sgemmKernel5x32StridedAVX512, sgemmKernel6x32StridedAVX512, sgemmKernel7x32StridedAVX512, sgemmKernel8x32StridedAVX512, sgemmKernel9x32StridedAVX512, sgemmKernel10x32StridedAVX512, sgemmKernel11x32StridedAVX512, sgemmKernel12x32StridedAVX512, sgemmKernel13x32StridedAVX512, sgemmKernel14x32StridedAVX512}
 
 // gemmFor returns the blocked sgemm of level l, or nil for Generic.
 func gemmFor(l Level) *gemm {

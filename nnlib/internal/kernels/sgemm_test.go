@@ -267,6 +267,35 @@ func TestSgemmThreadsBitIdentical(t *testing.T) {
 	})
 }
 
+// TestSgemmInPlaceBBitIdentical checks that reading B in place (products
+// with few rows and contiguous B rows) gives exactly what packing it gives,
+// over partial panels, edge rows and several depth blocks.
+func TestSgemmInPlaceBBitIdentical(t *testing.T) {
+	forEachLevel(t, func(t *testing.T, l Level) {
+		r := rand.New(rand.NewPCG(5, uint64(l)))
+		for _, tc := range []gemmCase{
+			{false, false, 16, 3072, 144, 1, 0},
+			{false, false, 29, 301, 1200, 1, 0.5},
+			{true, false, 64, 97, 577, -1, 1},
+		} {
+			o := newOperands(r, tc)
+			inPlace := append([]float32(nil), o.c...)
+			packed := append([]float32(nil), o.c...)
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, inPlace, o.ldc)
+			prev := stridedMaxM
+			stridedMaxM = 0
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, packed, o.ldc)
+			stridedMaxM = prev
+			for i := range packed {
+				if !sameBits(inPlace[i], packed[i]) {
+					t.Fatalf("%v: B in place gives %v, packed %v at %d", tc, inPlace[i], packed[i], i)
+				}
+			}
+			o.check(t, tc, o.c, inPlace)
+		}
+	})
+}
+
 // TestSgemmGenericMatchesReference checks that the Generic level returns
 // exactly what the reference loop returns.
 func TestSgemmGenericMatchesReference(t *testing.T) {

@@ -74,6 +74,76 @@ func sgemmKernel13x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, 
 //go:noescape
 func sgemmKernel14x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
 
+// sgemmKernel1x32StridedAVX512 computes a 1×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel1x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel2x32StridedAVX512 computes a 2×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel2x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel3x32StridedAVX512 computes a 3×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel3x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel4x32StridedAVX512 computes a 4×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel4x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel5x32StridedAVX512 computes a 5×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel5x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel6x32StridedAVX512 computes a 6×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel6x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel7x32StridedAVX512 computes a 7×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel7x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel8x32StridedAVX512 computes a 8×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel8x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel9x32StridedAVX512 computes a 9×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel9x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel10x32StridedAVX512 computes a 10×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel10x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel11x32StridedAVX512 computes a 11×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel11x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel12x32StridedAVX512 computes a 12×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel12x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel13x32StridedAVX512 computes a 13×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel13x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel14x32StridedAVX512 computes a 14×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel14x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
 // sgemmKernel6x16AVX2 computes a 6×16 tile of C = alpha·A·B + beta·C from packed panels.
 //
 //go:noescape

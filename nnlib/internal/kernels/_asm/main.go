@@ -25,7 +25,10 @@ func main() {
 	ConstraintExpr("!purego")
 
 	for mr := 1; mr <= 14; mr++ {
-		sgemmKernelAVX512(mr)
+		sgemmKernelAVX512(mr, false)
+	}
+	for mr := 1; mr <= 14; mr++ {
+		sgemmKernelAVX512(mr, true)
 	}
 	sgemmKernelAVX2()
 	packTransAVX512(16)
@@ -92,16 +95,36 @@ func param(name string) Mem {
 
 // sgemmKernelAVX512 emits sgemmKernel12x32AVX512: a 12×32 tile in 24 zmm
 // accumulators; per p one 32-float row of B (2 zmm) and 12 broadcasts of A.
-func sgemmKernelAVX512(mr int) {
+// The strided variant (sgemmKernel12x32StridedAVX512) reads B in place, row
+// p at b + p·ldb, instead of from a packed panel: the same arithmetic in
+// the same order, for a B whose rows are already contiguous (the column
+// matrix of a convolution), which then needs no packing copy.
+func sgemmKernelAVX512(mr int, strided bool) {
 	const nr = 32
 	name := fmt.Sprintf("sgemmKernel%dx32AVX512", mr)
-	TEXT(name, NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha, beta float32)")
+	sig := "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
+	if strided {
+		name = fmt.Sprintf("sgemmKernel%dx32StridedAVX512", mr)
+		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes a %d×32 tile of C = alpha·A·B + beta·C from packed panels.", name, mr))
+	if strided {
+		Doc(fmt.Sprintf("%s computes a %d×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr))
+	} else {
+		Doc(fmt.Sprintf("%s computes a %d×32 tile of C = alpha·A·B + beta·C from packed panels.", name, mr))
+	}
 	nb := min(6, 30-2*mr) // broadcast registers left after accumulators and B
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+	var ldb, ldb3 Register
+	if strided {
+		ldb = Load(Param("ldb"), GP64())
+		SHLQ(U8(2), ldb)
+		ldb3 = GP64()
+		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	}
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -123,8 +146,23 @@ func sgemmKernelAVX512(mr int) {
 	}
 	b0, b1 := zreg(2*mr), zreg(2*mr+1)
 	step := func(u int) {
-		VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
-		VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 64}, b1)
+		if strided {
+			row := Mem{Base: b}
+			switch u {
+			case 1:
+				row = Mem{Base: b, Index: ldb, Scale: 1}
+			case 2:
+				row = Mem{Base: b, Index: ldb, Scale: 2}
+			case 3:
+				row = Mem{Base: b, Index: ldb3, Scale: 1}
+			}
+			VMOVUPS(row, b0)
+			row.Disp = 64
+			VMOVUPS(row, b1)
+		} else {
+			VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
+			VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 64}, b1)
+		}
 		for i := 0; i < mr; i++ {
 			// One broadcast load per row (an embedded-broadcast FMA
 			// would load it twice: the kernel would be load-bound).
@@ -143,7 +181,11 @@ func sgemmKernelAVX512(mr int) {
 		step(u)
 	}
 	ADDQ(U32(unroll*mr*4), a)
-	ADDQ(U32(unroll*nr*4), b)
+	if strided {
+		LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
+	} else {
+		ADDQ(U32(unroll*nr*4), b)
+	}
 	SUBQ(U8(unroll), k)
 	JMP(LabelRef(name + "_loop"))
 	Label(name + "_tail")
@@ -151,7 +193,11 @@ func sgemmKernelAVX512(mr int) {
 	JZ(LabelRef(name + "_store"))
 	step(0)
 	ADDQ(U8(mr*4), a)
-	ADDQ(U32(nr*4), b)
+	if strided {
+		ADDQ(ldb, b)
+	} else {
+		ADDQ(U32(nr*4), b)
+	}
 	DECQ(k)
 	JMP(LabelRef(name + "_tail"))
 
