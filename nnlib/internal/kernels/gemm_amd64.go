@@ -34,6 +34,22 @@ func gemmFor(l Level) *gemm {
 // assembly (register transposes when the panel index is strided, vector
 // copies when it is contiguous) and everything else with packGo.
 func packAVX512(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
+	if w == 32 && rows == 16 && ps == 1 && kb >= 16 {
+		// A half panel of a transposed B (the 16-column tail of a
+		// weight gradient with Cin·9 = 144 columns): the 16 rows with
+		// the transposing packer, the other half of each row zeroed.
+		dst = dst[:kb*w]
+		nb := kb / 16
+		_ = src[15*rs+nb*16-1]
+		packTrans16AVX512(&dst[0], &src[0], rs, nb, 32)
+		if p0 := nb * 16; p0 < kb {
+			packTail(dst, w, 16, src, rs, p0, kb)
+		}
+		for p := range kb {
+			clear(dst[p*w+16 : p*w+32])
+		}
+		return
+	}
 	if rows != w || (w != 32 && (w < 8 || w > 14)) {
 		packGo(dst, w, src, rs, ps, rows, kb)
 		return
@@ -55,7 +71,7 @@ func packAVX512(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
 			}
 		}
 		if p0 := nb * 16; p0 < kb {
-			packTail(dst, w, src, rs, p0, kb)
+			packTail(dst, w, w, src, rs, p0, kb)
 		}
 	default:
 		packGo(dst, w, src, rs, ps, rows, kb)
@@ -108,16 +124,17 @@ func packAVX2(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
 			}
 		}
 		if p0 := nb * 8; p0 < kb {
-			packTail(dst, w, src, rs, p0, kb)
+			packTail(dst, w, w, src, rs, p0, kb)
 		}
 	default:
 		packGo(dst, w, src, rs, ps, rows, kb)
 	}
 }
 
-// packTail packs depths p0..kb-1 of a full panel whose depth is contiguous.
-func packTail(dst []float32, w int, src []float32, rs, p0, kb int) {
-	for r := 0; r < w; r++ {
+// packTail packs depths p0..kb-1 of the first rows rows of a w-wide panel
+// whose depth is contiguous.
+func packTail(dst []float32, w, rows int, src []float32, rs, p0, kb int) {
+	for r := 0; r < rows; r++ {
 		row := src[r*rs+p0 : r*rs+kb]
 		for p, v := range row {
 			dst[(p0+p)*w+r] = v

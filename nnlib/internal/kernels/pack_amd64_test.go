@@ -25,7 +25,11 @@ func TestPackAssembly(t *testing.T) {
 		}
 		for _, w := range pk.ws {
 			for _, strided := range []bool{false, true} {
-				for _, rows := range []int{w, w - 1, 1} {
+				rowsList := []int{w, w - 1, 1}
+				if w == 32 {
+					rowsList = append(rowsList, 16) // the half-panel path
+				}
+				for _, rows := range rowsList {
 					for _, kb := range []int{1, 15, 16, 17, 48, 51} {
 						name := fmt.Sprintf("%v w=%d strided=%v rows=%d kb=%d", pk.level, w, strided, rows, kb)
 						ld := 3*max(w, kb) + 1
