@@ -131,18 +131,21 @@ func accumulate(g *Graph, x *Value, c float32, gy []float32) {
 		return
 	}
 	gx, fresh := g.grad(x)
-	chunked(len(gx), func(lo, hi int) {
-		switch {
-		case fresh && c == 1:
-			copy(gx[lo:hi], gy[lo:hi])
-		case fresh:
-			kernels.Scale(gx[lo:hi], c, gy[lo:hi])
-		case c == 1:
-			kernels.Add(gx[lo:hi], gx[lo:hi], gy[lo:hi])
-		default:
-			kernels.Axpy(c, gy[lo:hi], gx[lo:hi])
-		}
-	})
+	chunked(len(gx), func(lo, hi int) { accumulateInto(gx[lo:hi], c, gy[lo:hi], fresh) })
+}
+
+// accumulateInto sets gx (fresh) or adds to it c·gy.
+func accumulateInto(gx []float32, c float32, gy []float32, fresh bool) {
+	switch {
+	case fresh && c == 1:
+		copy(gx, gy)
+	case fresh:
+		kernels.Scale(gx, c, gy)
+	case c == 1:
+		kernels.Add(gx, gx, gy)
+	default:
+		kernels.Axpy(c, gy, gx)
+	}
 }
 
 // LinComb records y = Σ_j coefs[j]·xs[j] (all of one shape): the
@@ -188,11 +191,27 @@ func (g *Graph) Scale(x *Value, c float32) *Value {
 	return y
 }
 
-// linCombBackward: dx_j += c_j·dy.
+// linCombBackward: dx_j += c_j·dy, for all j in one pass over cache-sized
+// chunks of dy, so dy is read from memory once rather than once per input
+// (a Runge-Kutta update has up to five). Within a chunk the inputs are
+// handled in order, an input that appears twice first set and then added
+// to: per element exactly the sums of one accumulate call per input.
 func (g *Graph) linCombBackward(nd *node) {
+	gy := nd.out.Grad
+	gxs := make([][]float32, len(nd.xs))
+	fresh := make([]bool, len(nd.xs))
 	for j, x := range nd.xs {
-		accumulate(g, x, nd.coefs[j], nd.out.Grad)
+		if x.requiresGrad {
+			gxs[j], fresh[j] = g.grad(x)
+		}
 	}
+	chunked(len(gy), func(lo, hi int) {
+		for j, gx := range gxs {
+			if gx != nil {
+				accumulateInto(gx[lo:hi], nd.coefs[j], gy[lo:hi], fresh[j])
+			}
+		}
+	})
 }
 
 // ScaleParam records y = s·x where s is a learnable scalar (a one-element
