@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/continuousnet/repro/experiments/internal/harness"
@@ -193,9 +194,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// finished is set before stop cancels ctx on return, so the watcher
+	// tells a signal from the normal end and never writes after run returns.
+	var finished atomic.Bool
+	defer func() {
+		finished.Store(true)
+		stop()
+	}()
 	go func() {
 		<-ctx.Done()
+		if finished.Load() {
+			return
+		}
 		stop() // a second Ctrl-C kills the process
 		fmt.Fprintln(stderr, "experiments: interrupted; stopping the runs in flight (they keep their checkpoints; Ctrl-C again to kill)")
 	}()

@@ -53,6 +53,7 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 	}
 	nc := convChunks(kk, ho*wo, n)
 	scr := g.scratch(kk * chunkLen(n, nc) * ho * wo)
+	g.onesN(chunkLen(n, nc) * ho * wo) // sized before the chunks run: they only read it (addBias)
 	parallelForW(nc, 2*kk*m, func(wk, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			b0, b1 := chunkRange(n, nc, c)
@@ -179,9 +180,8 @@ func (g *Graph) convBackward(nd *node) {
 // backward pass, which chunks compute in parallel and sumInto then adds in
 // chunk order, so the sums do not depend on the thread count.
 type chunkParts struct {
-	nc, nw, nb int
+	nc, nw, nb int       // chunks, weight floats, bias floats (Cout, or 0 without a bias)
 	buf        []float32 // nc weight parts of nw, then nc bias parts of nb
-	cout       int
 }
 
 // gradParts returns scratch for nc chunks' weight (nw floats) and, when b
@@ -191,7 +191,7 @@ func (g *Graph) gradParts(nc, nw int, b ParamRef, cout int) chunkParts {
 	if b.Valid() {
 		nb = cout
 	}
-	return chunkParts{nc: nc, nw: nw, nb: nb, cout: cout, buf: grow(&g.gparts, nc*(nw+nb))}
+	return chunkParts{nc: nc, nw: nw, nb: nb, buf: grow(&g.gparts, nc*(nw+nb))}
 }
 
 // w returns chunk c's weight-gradient part.
@@ -204,7 +204,7 @@ func (p chunkParts) bias(c int, gy []float32, m, off, mc int) {
 		return
 	}
 	bp := p.buf[p.nc*p.nw+c*p.nb : p.nc*p.nw+(c+1)*p.nb]
-	for co := range p.cout {
+	for co := range p.nb {
 		bp[co] = kernels.Sum(gy[co*m+off : co*m+off+mc])
 	}
 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,7 @@ import (
 // count.
 func Parallel(t int, fn func(part int)) {
 	if t < 1 {
-		panic("kernels.Parallel: t < 1")
+		panic(fmt.Sprintf("kernels.Parallel: t=%d < 1", t))
 	}
 	p := &workers
 	if t < 2 || !p.mu.TryLock() {
