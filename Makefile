@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
-.PHONY: help test vet lint unit purego reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
+.PHONY: help test vet lint unit purego race reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
 
 help:
 	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
@@ -22,7 +22,7 @@ help:
 	@echo "make bench       kernel and training-step benchmarks"
 	@echo "make fuzz        long fuzzing of parsers and readers"
 
-test: vet lint unit purego
+test: vet lint unit purego race
 
 vet:
 	$(GO) vet ./...
@@ -35,6 +35,10 @@ unit:
 
 purego:
 	$(GO) test -tags purego -short ./nnlib/...
+
+# The race detector over the packages that run work on several goroutines.
+race:
+	$(GO) test -race -short ./nnlib/... ./experiments/
 
 reproduce:
 	$(EXP) -profile quick
