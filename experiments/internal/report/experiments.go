@@ -286,6 +286,10 @@ func genFigure4(ix *index, w *writer, o Options) {
 			ys[i] = 100 * y
 		}
 		c := curve{label: label, xs: l.s.X, ys: ys, color: schemeColor[ev], dashes: schemeDash[tr], glyph: schemeGlyph[ev]}
+		// Colour and marker say the evaluation scheme, the dash pattern the
+		// training scheme; nets of one training scheme with different K are
+		// told apart by line width (thicker for the later K).
+		c.width = vg.Points(1.5 + 1.5*float64(slices.Index(ks[tr], l.s.Labels["k"])))
 		if c.color == nil {
 			c.color = colPurple
 		}
@@ -308,7 +312,7 @@ func genFigure4(ix *index, w *writer, o Options) {
 		}
 		t.add(row...)
 	}
-	w.figure(o.FiguresDir, "figure4", [][]*plot.Plot{{same, other}}, 15*vg.Inch, 5.5*vg.Inch, 2*vg.Inch, nil)
+	w.figure(o.FiguresDir, "figure4", [][]*plot.Plot{{same, other}}, 15*vg.Inch, 5.5*vg.Inch, 2.8*vg.Inch, nil)
 	t.notes = []string{"Curves are labelled train→eval (the scheme the net was trained with → the scheme it is evaluated with)."}
 	w.table(o.ResultsDir, "figure4", t)
 }
