@@ -24,7 +24,10 @@ func parallelFor(n, work int, fn func(lo, hi int)) {
 // parallelForW is parallelFor (the same split) that also passes the worker index w ∈
 // [0, kernels.Threads()) of each call, so that fn can use per-worker
 // scratch (two calls never run with the same w at the same time). The
-// chunks run on kernels' persistent workers (kernels.Parallel).
+// chunks run on kernels' persistent workers (kernels.Parallel). A call made
+// from inside another parallel region runs its chunks inline, numbered from
+// w = 0 again: code that runs inside a region (the conv chunks) must
+// therefore not use the per-worker scratch of Graph.scratch itself.
 func parallelForW(n, work int, fn func(w, lo, hi int)) {
 	t := kernels.Threads()
 	if t < 2 || n < 2 || work < minParallelWork {
