@@ -95,6 +95,10 @@ type executor struct {
 
 	mu  sync.Mutex
 	sum *Summary
+	// skipRoot is, for each skipped unit, the reason that started its chain
+	// of skips (a missing dataset), so a dependant's reason names it once
+	// instead of nesting every link (guarded by mu).
+	skipRoot map[string]string
 
 	fromResults map[*Unit]*record.Record // units taken from committed records (read-only after set-up)
 }
@@ -166,7 +170,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 		opt.Out = io.Discard
 	}
 	e := &executor{opt: opt, plan: plan, procs: runtime.GOMAXPROCS(0),
-		sum: &Summary{Outcome: map[string]string{}, Errors: map[string]string{}}}
+		sum: &Summary{Outcome: map[string]string{}, Errors: map[string]string{}}, skipRoot: map[string]string{}}
 	if opt.Host != nil {
 		e.host = *opt.Host
 	} else {
@@ -233,6 +237,11 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 				i = -1
 			case blocker != nil:
 				reason := fmt.Sprintf("needs %s, which %s", blocker.Targets[0].Run.Name, e.outcome(blocker))
+				e.mu.Lock()
+				if root, ok := e.skipRoot[blocker.Key]; ok {
+					e.skipRoot[u.Key] = root
+				}
+				e.mu.Unlock()
 				if err := e.record(u, nil, nil, &SkipError{Reason: reason}, time.Now(), 0); err != nil {
 					harnessErr = errors.Join(harnessErr, err)
 				}
@@ -298,7 +307,7 @@ func (e *executor) outcome(u *Unit) string {
 	case OutcomeFailed:
 		return "failed"
 	case OutcomeSkipped:
-		return "was skipped (" + e.sum.Errors[u.Key] + ")"
+		return "was skipped (" + e.skipRoot[u.Key] + ")"
 	}
 	return "was interrupted"
 }
@@ -319,6 +328,9 @@ func (e *executor) finish(u *Unit, outcome, msg string) {
 	e.sum.Outcome[u.Key] = outcome
 	if msg != "" {
 		e.sum.Errors[u.Key] = msg
+	}
+	if _, ok := e.skipRoot[u.Key]; outcome == OutcomeSkipped && !ok {
+		e.skipRoot[u.Key] = msg
 	}
 	switch outcome {
 	case OutcomeCached:
