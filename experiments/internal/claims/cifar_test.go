@@ -39,8 +39,8 @@ func TestCIFARSmokeEndToEnd(t *testing.T) {
 		t.Errorf("%d runs ran, want 12", sum.Ran)
 	}
 	for _, name := range []string{"rk-consistency/train/euler-k1", "rk-consistency/train/rk4-classic-k1",
-		"incremental-training/train/euler-k4", "incremental-training/train/rk4-classic-k4",
-		"incremental-training/train/rk4-classic-refined-1-2-4", "coarsening/train/rk4-classic-refined-1-2-4"} {
+		"incremental-training/train/euler-scratch", "incremental-training/train/rk4-classic-scratch",
+		"incremental-training/train/rk4-classic-refined", "coarsening/train/rk4-classic-refined"} {
 		r := mustOK(t, recs, name)
 		for _, m := range []string{"acc_max", "acc_final", "acc_full_test", "train_seconds", "unit_evals", "params", "final_k"} {
 			if _, ok := r.Metric(m); !ok {
@@ -62,7 +62,7 @@ func TestCIFARSmokeEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	sw := mustOK(t, recs, "coarsening/sweep/rk4-classic-refined-1-2-4")
+	sw := mustOK(t, recs, "coarsening/sweep/rk4-classic-refined")
 	count := map[string]int{}
 	for _, s := range sw.Series {
 		count[s.Name]++
@@ -79,8 +79,8 @@ func TestCIFARSmokeEndToEnd(t *testing.T) {
 	}
 	for name, metrics := range map[string][]string{
 		"rk-consistency/summary":       {"rk4_k1_rk438_spread_pts", "rk4_k1_euler8_vs_rk438_8_pts", "euler_k1_loss_pts", "quality_ok_euler-k1", "quality_ok_rk4-classic-k1"},
-		"incremental-training/summary": {"refined_minus_scratch_acc_pts", "scratch_over_refined_time", "quality_ok_rk4-classic-refined-1-2-4", "quality_ok_rk4-classic-k4", "quality_ok_euler-k4"},
-		"coarsening/summary":           {"rk438_nt2_vs_nt4_drop_pts", "rk438_nt4_over_nt2_time", "quality_ok_rk4-classic-refined-1-2-4"},
+		"incremental-training/summary": {"refined_minus_scratch_acc_pts", "scratch_over_refined_time", "quality_ok_rk4-classic-refined", "quality_ok_rk4-classic-scratch", "quality_ok_euler-scratch"},
+		"coarsening/summary":           {"rk438_nt2_vs_nt4_drop_pts", "rk438_nt4_over_nt2_time", "quality_ok_rk4-classic-refined"},
 	} {
 		r := mustOK(t, recs, name)
 		for _, m := range metrics {
@@ -99,7 +99,7 @@ func TestCIFARMissingSkips(t *testing.T) {
 	if sum.Ran != 0 || sum.Failed != 0 {
 		t.Fatalf("summary: %s", sum)
 	}
-	r := recs["coarsening/train/rk4-classic-refined-1-2-4"]
+	r := recs["coarsening/train/rk4-classic-refined"]
 	if r == nil || r.Status != record.StatusSkipped || !strings.Contains(r.Error, "make data") || !strings.Contains(r.Error, datasets.EnvDataDir) {
 		t.Fatalf("record %+v", r)
 	}

@@ -34,7 +34,7 @@ func TestSpecsResolveAndShareRuns(t *testing.T) {
 				shared++
 			}
 		}
-		// train/euler-k4, train/rk4-classic-refined-1-2-4 and the refined sweep.
+		// train/euler-scratch, train/rk4-classic-refined and the refined sweep.
 		if shared != 3 {
 			t.Errorf("%s: %d units shared between specs, want 3", prof, shared)
 		}
@@ -85,10 +85,10 @@ func TestSpecParameterCounts(t *testing.T) {
 		specs = append(specs, loadSpec(t, n))
 	}
 	want := map[string]map[string]int{
-		spec.Quick: {"train/euler-k1": 170810, "train/rk4-classic-k1": 170810, "train/euler-k4": 463130,
-			"train/rk4-classic-k4": 463130, "train/rk4-classic-refined-1-2-4": 170810},
-		spec.Paper: {"train/euler-k1": 170810, "train/rk4-classic-k1": 170810, "train/euler-k4": 3193596,
-			"train/rk4-classic-k4": 3193596, "train/rk4-classic-refined-1-2-4": 172863},
+		spec.Quick: {"train/euler-k1": 170810, "train/rk4-classic-k1": 170810, "train/euler-scratch": 463130,
+			"train/rk4-classic-scratch": 463130, "train/rk4-classic-refined": 170810},
+		spec.Paper: {"train/euler-k1": 170810, "train/rk4-classic-k1": 170810, "train/euler-scratch": 3193596,
+			"train/rk4-classic-scratch": 3193596, "train/rk4-classic-refined": 172863},
 	}
 	for prof, counts := range want {
 		plan, err := harness.Resolve(specs, prof)

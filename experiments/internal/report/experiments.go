@@ -338,6 +338,13 @@ func genTable1(ix *index, w *writer, o Options) {
 	if len(runs) == 0 {
 		return
 	}
+	// Table 1's order: by training scheme, each scheme's nets trained at a
+	// fixed K before its refined ones.
+	refined := func(r *record.Record) bool { s := r.FindSeries("refine_epochs"); return s != nil && len(s.X) > 0 }
+	slices.SortStableFunc(runs, func(a, b *record.Record) int {
+		return cmp.Or(cmp.Compare(schemeRank(runScheme(a)), schemeRank(runScheme(b))),
+			cmp.Compare(b2i(refined(a)), b2i(refined(b))))
+	})
 	t := &table{title: "Table 1: incremental-in-depth training (CIFAR-10)",
 		header: []string{"model", "scheme", "K schedule", "params", "acc max (%)", "acc final (%)", "acc full test (%)",
 			"train time (min)", "unit evaluations", "speed-up"}}
@@ -593,4 +600,12 @@ func lastNumber(s string) float64 {
 		return math.NaN()
 	}
 	return v
+}
+
+// b2i is 1 for true, 0 for false (for sort keys).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

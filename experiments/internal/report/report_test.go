@@ -271,7 +271,7 @@ func TestLookup(t *testing.T) {
 		{"resnets-as-integrators", "pendulum", "error{train=nope}@1", 0, paper.StatusNoMetric, true},
 		{"rk-consistency", "sweep/rk4-classic-k1", "accuracy{eval=rk4-classic}@8", 0.66, paper.StatusOK, true},
 		// A training run shared through the run graph is found by name.
-		{"coarsening", "train/rk4-classic-refined-1-2-4", "acc_full_test", 0.685, paper.StatusOK, true},
+		{"coarsening", "train/rk4-classic-refined", "acc_full_test", 0.685, paper.StatusOK, true},
 		{"coarsening", "summary", "x", 0, paper.StatusFailed, true},
 		{"coarsening", "pendulum", "x", 0, "", false},
 	}
