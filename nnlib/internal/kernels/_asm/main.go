@@ -916,13 +916,10 @@ func affineKernel(w width, relu bool) {
 	TEXT(name, NOSPLIT, "func(dst, x *float32, c, a, b float32, n int)")
 	Pragma("noescape")
 	Doc(name + " sets dst[i] = (x[i] − c)·a + b (then max(·, 0) for the Relu variant).")
-	dst := Load(Param("dst"), GP64())
-	x := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
-	vc, va, vb := w.vec(), w.vec(), w.vec()
-	VBROADCASTSS(param("c"), vc)
-	VBROADCASTSS(param("a"), va)
-	VBROADCASTSS(param("b"), vb)
+	p := loadParams("dst", "x", "n")
+	dst, x, n := p[0], p[1], p[2]
+	s := broadcastParams(w, "c", "a", "b")
+	vc, va, vb := s[0], s[1], s[2]
 	var zero VecVirtual
 	if relu {
 		zero = w.vec()
@@ -956,15 +953,10 @@ func bnDxKernel(w width, fresh bool) {
 	TEXT(name, NOSPLIT, "func(dst, dy, x *float32, k, c1, m, c2 float32, n int)")
 	Pragma("noescape")
 	Doc(name + " sets dst[i] (+)= k·dy[i], then += c1·(x[i] − m), then += c2.")
-	dst := Load(Param("dst"), GP64())
-	dy := Load(Param("dy"), GP64())
-	x := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
-	vk, v1, vm, v2 := w.vec(), w.vec(), w.vec(), w.vec()
-	VBROADCASTSS(param("k"), vk)
-	VBROADCASTSS(param("c1"), v1)
-	VBROADCASTSS(param("m"), vm)
-	VBROADCASTSS(param("c2"), v2)
+	p := loadParams("dst", "dy", "x", "n")
+	dst, dy, x, n := p[0], p[1], p[2], p[3]
+	s := broadcastParams(w, "k", "c1", "m", "c2")
+	vk, v1, vm, v2 := s[0], s[1], s[2], s[3]
 	loop(w, name, n, []Register{dst, dy, x}, func(off int) {
 		d, t := w.vec(), w.vec()
 		VMULPS(Mem{Base: dy, Disp: off}, vk, d)
@@ -980,4 +972,25 @@ func bnDxKernel(w width, fresh bool) {
 	})
 	VZEROUPPER()
 	RET()
+}
+
+// loadParams loads the named integer or pointer parameters into fresh
+// general-purpose registers, in order.
+func loadParams(names ...string) []Register {
+	rs := make([]Register, len(names))
+	for i, n := range names {
+		rs[i] = Load(Param(n), GP64())
+	}
+	return rs
+}
+
+// broadcastParams broadcasts the named float32 parameters into fresh
+// vector registers of width w, in order.
+func broadcastParams(w width, names ...string) []VecVirtual {
+	vs := make([]VecVirtual, len(names))
+	for i, n := range names {
+		vs[i] = w.vec()
+		VBROADCASTSS(param(n), vs[i])
+	}
+	return vs
 }
