@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
-.PHONY: help test vet lint unit purego race reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
+.PHONY: help test fmt vet lint unit purego race reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
 
 help:
 	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
@@ -22,7 +22,11 @@ help:
 	@echo "make bench       kernel and training-step benchmarks"
 	@echo "make fuzz        long fuzzing of parsers and readers"
 
-test: vet lint unit purego race
+test: fmt vet lint unit purego race
+
+# gofmt: fails listing the files it would change.
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
