@@ -12,37 +12,10 @@ import (
 	"github.com/continuousnet/repro/experiments/internal/spec"
 )
 
-// PendulumParams are the parameters of the "pendulum" kind: every field of
-// pendulum.Config (the conversion pendulum.Config(p) is checked by the
-// compiler, so a field added there must be added here), except Seed, which
-// is the run's seed.
-type PendulumParams struct {
-	Seed uint64 `yaml:"-" json:"-"` // the run's seed (part of the key already)
-
-	G        float64 `yaml:"g" json:"g"`
-	Theta0   float64 `yaml:"theta0" json:"theta0"`
-	TData    float64 `yaml:"t_data" json:"t_data"`
-	NData    int     `yaml:"n_data" json:"n_data"`
-	Hidden   int     `yaml:"hidden" json:"hidden"`
-	Iters    int     `yaml:"iters" json:"iters"`
-	Batch    int     `yaml:"batch" json:"batch"`
-	LR       float64 `yaml:"lr" json:"lr"`
-	Init     string  `yaml:"init" json:"init"`
-	LogEvery int     `yaml:"log_every" json:"log_every"`
-
-	Trainings []pendulum.Training `yaml:"trainings" json:"trainings"`
-
-	TEval        float64   `yaml:"t_eval" json:"t_eval"`
-	PointsPerH1  float64   `yaml:"points_per_h1" json:"points_per_h1"`
-	Hs           []float64 `yaml:"hs" json:"hs"`
-	InferSchemes []string  `yaml:"infer_schemes" json:"infer_schemes"`
-	TrajectoryHs []float64 `yaml:"trajectory_hs" json:"trajectory_hs"`
-
-	OscTEnd    float64 `yaml:"osc_t_end" json:"osc_t_end"`
-	OscN       int     `yaml:"osc_n" json:"osc_n"`
-	OscRepeats int     `yaml:"osc_repeats" json:"osc_repeats"`
-	OscDamping float64 `yaml:"osc_damping" json:"osc_damping"`
-}
+// PendulumParams are the parameters of the "pendulum" kind: exactly
+// pendulum.Config, whose Seed is not a parameter (it carries no yaml or
+// json key: the run's seed fills it, and is part of the key already).
+type PendulumParams pendulum.Config
 
 // Config returns the study's configuration with the given seed.
 func (p *PendulumParams) Config(seed uint64) pendulum.Config {

@@ -41,7 +41,7 @@ type Training struct {
 
 // Config holds every setting of the study. Start from PaperConfig.
 type Config struct {
-	Seed uint64 `yaml:"seed" json:"seed"`
+	Seed uint64 `yaml:"-" json:"-"` // set by the caller (the harness: the run's seed), not a parameter
 
 	// Pendulum and training data.
 	G        float64 `yaml:"g" json:"g"`
