@@ -30,27 +30,15 @@ func gemmFor(l Level) *gemm {
 	return nil
 }
 
-// packAVX512 packs full 12-row A panels and 32-column B panels with
-// assembly (register transposes when the panel index is strided, vector
-// copies when it is contiguous) and everything else with packGo.
+// packAVX512 packs full A panels (8…14 rows) and full 32-column B panels
+// with assembly (register transposes when the panel index is strided,
+// vector copies when it is contiguous), and a transposed B panel of 16 valid
+// columns (the tail of a weight gradient with Cin·9 = 144 columns) with the
+// same transposer, its other half zeroed; everything else with packGo.
 func packAVX512(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
-	if w == 32 && rows == 16 && ps == 1 && kb >= 16 {
-		// A half panel of a transposed B (the 16-column tail of a
-		// weight gradient with Cin·9 = 144 columns): the 16 rows with
-		// the transposing packer, the other half of each row zeroed.
-		dst = dst[:kb*w]
-		nb := kb / 16
-		_ = src[15*rs+nb*16-1]
-		packTrans16AVX512(&dst[0], &src[0], rs, nb, 32)
-		if p0 := nb * 16; p0 < kb {
-			packTail(dst, w, 16, src, rs, p0, kb)
-		}
-		for p := range kb {
-			clear(dst[p*w+16 : p*w+32])
-		}
-		return
-	}
-	if rows != w || (w != 32 && (w < 8 || w > 14)) {
+	full := rows == w && (w == 32 || (w >= 8 && w <= 14))
+	half := w == 32 && rows == 16 && ps == 1 && rs != 1
+	if !full && !half {
 		packGo(dst, w, src, rs, ps, rows, kb)
 		return
 	}
@@ -62,16 +50,22 @@ func packAVX512(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
 	case ps == 1:
 		nb := kb / 16
 		if nb > 0 {
-			_ = src[(w-1)*rs+nb*16-1]
+			_ = src[(rows-1)*rs+nb*16-1]
 			if w == 32 {
-				packTrans16AVX512(&dst[0], &src[0], rs, nb, 32)
-				packTrans16AVX512(&dst[16], &src[16*rs], rs, nb, 32)
+				for r := 0; r < rows; r += 16 {
+					packTrans16AVX512(&dst[r], &src[r*rs], rs, nb, 32)
+				}
 			} else {
 				packTransAVX512[w](&dst[0], &src[0], rs, nb, w)
 			}
 		}
 		if p0 := nb * 16; p0 < kb {
-			packTail(dst, w, w, src, rs, p0, kb)
+			packTail(dst, w, rows, src, rs, p0, kb)
+		}
+		if rows < w { // a half panel: zero its padding rows
+			for p := range kb {
+				clear(dst[p*w+rows : (p+1)*w])
+			}
 		}
 	default:
 		packGo(dst, w, src, rs, ps, rows, kb)
