@@ -2,6 +2,7 @@ package nnlib
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/continuousnet/repro/nnlib/rng"
@@ -104,15 +105,7 @@ func TestBatchNormReLUMatchesSeparate(t *testing.T) {
 			cp(bn.RunningMean.Data), cp(bn.RunningVar.Data)}
 	}
 	same := func(a, b []float32) bool {
-		if len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-				return false
-			}
-		}
-		return true
+		return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 	}
 	for _, train := range []bool{true, false} {
 		for _, threads := range []int{1, 2} {

@@ -2,6 +2,7 @@ package odenet
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,15 +81,7 @@ func logits(m *Net, training bool, x []float32) []float32 {
 }
 
 func bitEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 }
 
 // snapshot captures parameters and buffers (no optimizer, no streams).
