@@ -198,13 +198,16 @@ func (g *Graph) Scale(x *Value, c float32) *Value {
 // to: per element exactly the sums of one accumulate call per input.
 func (g *Graph) linCombBackward(nd *node) {
 	gy := nd.out.Grad
-	gxs := make([][]float32, len(nd.xs))
-	fresh := make([]bool, len(nd.xs))
-	for j, x := range nd.xs {
+	gxs, fresh := g.lcGrads[:0], g.lcFresh[:0]
+	for _, x := range nd.xs {
+		var gx []float32
+		f := false
 		if x.requiresGrad {
-			gxs[j], fresh[j] = g.grad(x)
+			gx, f = g.grad(x)
 		}
+		gxs, fresh = append(gxs, gx), append(fresh, f)
 	}
+	g.lcGrads, g.lcFresh = gxs, fresh
 	chunked(len(gy), func(lo, hi int) {
 		for j, gx := range gxs {
 			if gx != nil {

@@ -76,6 +76,8 @@ type Graph struct {
 
 	ones, wt, gwt, gparts []float32
 	scr                   [][]float32 // per-worker scratch (Graph.scratch)
+	lcGrads               [][]float32 // linCombBackward's targets, reused
+	lcFresh               []bool
 }
 
 // NewGraph returns an empty graph in training (true) or evaluation mode.
