@@ -48,12 +48,12 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 	m, kk := n*ho*wo, cin*k*k
 	if direct(k, stride, pad) {
 		kernels.Sgemm(false, false, cout, m, kk, 1, w.Data(), kk, x.Data, m, 0, y.Data, m)
-		g.addBias(y.Data, b, cout, m, 0, m)
+		addBias(y.Data, b, g.onesN(m), cout, m, 0, m)
 		return y
 	}
 	nc := convChunks(kk, ho*wo, n)
 	scr := g.scratch(kk * chunkLen(n, nc) * ho * wo)
-	g.onesN(chunkLen(n, nc) * ho * wo) // sized before the chunks run: they only read it (addBias)
+	ones := g.onesN(chunkLen(n, nc) * ho * wo) // taken before the chunks run: they only read it
 	parallelForW(nc, 2*kk*m, func(wk, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			b0, b1 := chunkRange(n, nc, c)
@@ -63,20 +63,19 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 			kernels.Sgemm(false, false, cout, mc, kk, 1, w.Data(), kk, cols, mc, 0, y.Data[b0*ho*wo:], m)
 			// The bias goes onto the chunk the GEMM just wrote, while it is
 			// still in cache.
-			g.addBias(y.Data, b, cout, m, b0*ho*wo, mc)
+			addBias(y.Data, b, ones[:mc], cout, m, b0*ho*wo, mc)
 		}
 	})
 	return y
 }
 
 // addBias adds b[co] to the columns [off, off+mc) of every row co of y
-// [cout][m] (nothing when b is absent).
-func (g *Graph) addBias(y []float32, b ParamRef, cout, m, off, mc int) {
+// [cout][m] (nothing when b is absent), with ones holding mc ones.
+func addBias(y []float32, b ParamRef, ones []float32, cout, m, off, mc int) {
 	if !b.Valid() {
 		return
 	}
 	bd := b.Data()
-	ones := g.onesN(mc)
 	parallelFor(cout, cout*mc, func(lo, hi int) {
 		for co := lo; co < hi; co++ {
 			kernels.Axpy(bd[co], ones, y[co*m+off:co*m+off+mc])
