@@ -12,13 +12,13 @@ import (
 // "SingleSegment" net (paper.md E2).
 func ExampleTrainParams_ModelConfig() {
 	p := claims.TrainParams{Dataset: "cifar10", TrainPerClass: 500, Width: 16, Stem: "3x3", Unit: "conv-relu-bn",
-		BN: "per-piece", Epsilon: 1, Scheme: "rk4-classic", K0: 4, KnotRule: "next-piece", Batch: 128}
+		BN: "per-piece", Epsilon: 1, Scheme: "rk4-classic", K0: 4, KnotRule: "next-piece", Batch: 128, DropLast: true}
 	cfg := p.ModelConfig()
 	fmt.Println(cfg.Scheme.ID(), "K =", cfg.Pieces, "parameters:", cfg.NumParams())
 	fmt.Println("steps per epoch:", p.StepsPerEpoch())
 	// Output:
 	// rk4-classic K = 4 parameters: 463130
-	// steps per epoch: 40
+	// steps per epoch: 39
 }
 
 // A pendulum run's parameters are the study's configuration; the seed is

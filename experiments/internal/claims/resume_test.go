@@ -26,7 +26,7 @@ runs:
       {dataset: cifar10, train_per_class: 12, eval_per_class: 5, final_per_class: 5, subset_seed: 0, crop_pad: 4, flip: true,
        width: 4, stem: 3x3, unit: conv-relu-bn, bn: per-piece, final_bn: false, skip_init: false, skip_init_value: 0,
        epsilon: 1, scheme: euler, k0: 1, knot_rule: next-piece, refine_epochs: [1, 3], refine_noise: 0.1,
-       refine_reset_opt: true, epochs: 5, batch: 64, lr: 0.1, momentum: 0.9, weight_decay: 5.0e-4, lr_steps: [2],
+       refine_reset_opt: true, epochs: 5, batch: 64, drop_last: false, lr: 0.1, momentum: 0.9, weight_decay: 5.0e-4, lr_steps: [2],
        lr_gamma: 0.1, eval_every: 1, eval_batch: 64}
 `
 

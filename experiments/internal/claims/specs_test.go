@@ -60,13 +60,13 @@ func TestQuickProfileSettings(t *testing.T) {
 		name := u.Targets[0].Run.Name
 		models[name] = p.Scheme
 		if p.TrainPerClass != 500 || p.EvalPerClass != 200 || p.FinalPerClass != 0 || p.Width != 16 || p.Stem != "3x3" ||
-			p.Batch != 128 || p.Epochs != 15 || p.LR != 0.1 || p.Momentum != 0.9 || p.WeightDecay != 5e-4 ||
+			p.Batch != 128 || !p.DropLast || p.Epochs != 15 || p.LR != 0.1 || p.Momentum != 0.9 || p.WeightDecay != 5e-4 ||
 			len(p.LRSteps) != 2 || p.LRSteps[0] != 9 || p.LRSteps[1] != 12 || p.LRGamma != 0.1 || p.CropPad != 4 || !p.Flip ||
 			p.Unit != "conv-relu-bn" || p.BN != "per-piece" || p.SkipInit || p.Epsilon != 1 || u.Seed != 1 {
 			t.Errorf("%s: %+v", name, p)
 		}
-		if got := p.StepsPerEpoch(); got != 40 { // ceil(5,000 / 128)
-			t.Errorf("%s: %d steps per epoch, want 40", name, got)
+		if got := p.StepsPerEpoch(); got != 39 { // floor(5,000 / 128): the 8-image rest is dropped
+			t.Errorf("%s: %d steps per epoch, want 39", name, got)
 		}
 	}
 	if len(models) != 5 {

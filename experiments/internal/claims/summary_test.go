@@ -222,12 +222,32 @@ func TestTrainParamsValidate(t *testing.T) {
 		"lr_steps":        func(p *TrainParams) { p.LRSteps = []int{12, 9} },
 		"epsilon":         func(p *TrainParams) { p.Epsilon = 0 },
 		"eval_every":      func(p *TrainParams) { p.EvalEvery = 0 },
+		"drop_last":       func(p *TrainParams) { p.TrainPerClass, p.DropLast = 12, true }, // 120 images, no whole batch of 128
 	} {
 		p := good()
 		mod(p)
 		err := p.Validate()
 		if err == nil || !strings.Contains(err.Error(), "params."+field) {
 			t.Errorf("%s: error %v", field, err)
+		}
+	}
+}
+
+func TestStepsPerEpoch(t *testing.T) {
+	for _, tc := range []struct {
+		perClass, batch int
+		dropLast        bool
+		want            int
+	}{
+		{500, 128, false, 40}, // 39 × 128 + a batch of 8
+		{500, 128, true, 39},
+		{512, 128, false, 40}, // a whole number of batches: nothing to drop
+		{512, 128, true, 40},
+		{12, 128, false, 1},
+	} {
+		p := &TrainParams{Dataset: "cifar10", TrainPerClass: tc.perClass, Batch: tc.batch, DropLast: tc.dropLast}
+		if got := p.StepsPerEpoch(); got != tc.want {
+			t.Errorf("%d per class, batch %d, drop_last %v: %d steps, want %d", tc.perClass, tc.batch, tc.dropLast, got, tc.want)
 		}
 	}
 }
