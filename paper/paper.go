@@ -32,6 +32,7 @@ import (
 	"strings"
 	"sync"
 
+	"gonum.org/v1/gonum/stat"
 	"gopkg.in/yaml.v3"
 )
 
@@ -74,6 +75,7 @@ const (
 const (
 	Pass  = "PASS"
 	Fail  = "FAIL"
+	Mixed = "MIXED" // several seeds: the mean and the majority of seeds disagree, or no majority
 	Skip  = "SKIP"
 	Error = "ERROR"
 )
@@ -153,10 +155,17 @@ type Verdict struct {
 	Value      float64 // measured value in the entry's unit; NaN when none
 	Tolerance  string  // the tolerance or the criterion threshold
 	Profile    string
-	Verdict    string // PASS, FAIL, SKIP or ERROR
-	Reason     string
-	Source     string
-	Location   string
+	Verdict    string // PASS, FAIL, MIXED, SKIP or ERROR
+	// Seeds is the number of seeds the row was judged on (1 for a run with
+	// one seed), SeedsPass how many of them pass alone, PerSeed their
+	// values in the entry's unit (NaN: no value), SD, Min and Max their
+	// spread; Value is their mean.
+	Seeds, SeedsPass int
+	PerSeed          []float64
+	SD, Min, Max     float64
+	Reason           string
+	Source           string
+	Location         string
 }
 
 // Lookup returns the value of a metric of a run's record. ok is false when
@@ -425,15 +434,50 @@ func ParseSeriesRef(metric string) (ref SeriesRef, isSeries bool, err error) {
 	return ref, true, nil
 }
 
-// Judge compares each entry with what lookup reports and returns one verdict
-// per entry, in the order given:
+// Judge applies each entry to the value lookup returns: JudgeSeeds with one
+// measurement per run.
+func Judge(es []Entry, lookup Lookup) []Verdict {
+	return JudgeSeeds(es, func(experiment, run, metric string) ([]Measurement, bool) {
+		v, status, reason, ok := lookup(experiment, run, metric)
+		if !ok {
+			return nil, false
+		}
+		return []Measurement{{Value: v, Status: status, Reason: reason}}, true
+	})
+}
+
+// Measurement is what a run's record holds for one metric: its value, or
+// the status (and reason) that explains why there is none.
+type Measurement struct {
+	Seed   uint64
+	Value  float64
+	Status string // StatusOK, StatusSkipped, …
+	Reason string // the record's error, or a note for StatusOK
+}
+
+// SeedLookup returns the measurements of a metric of a run: one for a run
+// with one seed, one per seed, in seed order, for a run that the spec
+// repeats over seeds. ok is false when no record of the run exists.
+type SeedLookup func(experiment, run, metric string) (ms []Measurement, ok bool)
+
+// JudgeSeeds applies each entry to the measurements lookup returns, one
+// verdict per entry, in the order given. With one measurement:
 //
 //   - an entry with Skip set, or whose record is missing or skipped, or
 //     whose series was not measured at the entry's X: SKIP;
 //   - a failed record, a record without the metric, a value that is not
 //     finite, or a violated guard (quality floor): ERROR;
 //   - otherwise PASS or FAIL by the entry's direction and tolerance.
-func Judge(es []Entry, lookup Lookup) []Verdict {
+//
+// With several seeds (the rule pre-registered in paper/README.md before any
+// multi-seed result existed), the row is judged on the seed mean against its
+// unchanged threshold, and each seed alone against the same threshold: PASS
+// when the mean passes and a majority of seeds pass, FAIL when the mean fails
+// and a majority of seeds fail, MIXED otherwise. A seed without a finite
+// value (it diverged, or its run failed or was skipped while other seeds
+// ran) is a failing seed, never dropped; the mean is over the seeds with a
+// value. Guards (the quality floor) apply to the mean of their metric.
+func JudgeSeeds(es []Entry, lookup SeedLookup) []Verdict {
 	out := make([]Verdict, 0, len(es))
 	for _, e := range es {
 		out = append(out, judgeOne(e, lookup))
@@ -441,80 +485,183 @@ func Judge(es []Entry, lookup Lookup) []Verdict {
 	return out
 }
 
-func judgeOne(e Entry, lookup Lookup) Verdict {
+// firstUsable returns the measurements with status OK, or, when there is
+// none, the first measurement (whose status then decides the verdict).
+func firstUsable(ms []Measurement) (ok []Measurement, first Measurement) {
+	for _, m := range ms {
+		if m.Status == StatusOK {
+			ok = append(ok, m)
+		}
+	}
+	return ok, ms[0]
+}
+
+// statusVerdict is the verdict of a run none of whose seeds has a value.
+func statusVerdict(m Measurement, e Entry) (verdict, reason string) {
+	switch m.Status {
+	case StatusSkipped:
+		return Skip, orDefault(m.Reason, "run skipped")
+	case StatusFailed:
+		return Error, "run failed: " + orDefault(m.Reason, "no error recorded")
+	case StatusNoMetric:
+		return Error, orDefault(m.Reason, "the record of "+e.Run+" has no metric "+e.Metric)
+	case StatusNoPoint:
+		return Skip, orDefault(m.Reason, "not measured: the series has no such point")
+	}
+	return Error, fmt.Sprintf("unknown record status %q", m.Status)
+}
+
+func judgeOne(e Entry, lookup SeedLookup) Verdict {
 	v := Verdict{
 		ID: e.ID, Claim: e.Claim, Experiment: e.Experiment, Run: e.Run, Metric: e.Metric,
 		Reported: e.ReportedText(), Tolerance: e.ToleranceText(), Profile: strings.Join(e.Profiles, ","),
-		Value: math.NaN(), Source: e.Source, Location: e.Location,
+		Value: math.NaN(), SD: math.NaN(), Min: math.NaN(), Max: math.NaN(), Source: e.Source, Location: e.Location,
 	}
 	if e.Skip != "" {
 		v.Verdict, v.Reason = Skip, e.Skip
 		return v
 	}
-	val, status, reason, ok := lookup(e.Experiment, e.Run, e.Metric)
-	switch {
-	case !ok:
+	ms, ok := lookup(e.Experiment, e.Run, e.Metric)
+	if !ok || len(ms) == 0 {
 		v.Verdict, v.Reason = Skip, "not run: no record of "+e.Experiment+"/"+e.Run
 		return v
-	case status == StatusSkipped:
-		v.Verdict, v.Reason = Skip, orDefault(reason, "run skipped")
-		return v
-	case status == StatusFailed:
-		v.Verdict, v.Reason = Error, "run failed: "+orDefault(reason, "no error recorded")
-		return v
-	case status == StatusNoMetric:
-		v.Verdict, v.Reason = Error, orDefault(reason, "the record of "+e.Run+" has no metric "+e.Metric)
-		return v
-	case status == StatusNoPoint:
-		v.Verdict, v.Reason = Skip, orDefault(reason, "not measured: the series has no such point")
-		return v
-	case status != StatusOK:
-		v.Verdict, v.Reason = Error, fmt.Sprintf("unknown record status %q", status)
+	}
+	usable, first := firstUsable(ms)
+	if len(usable) == 0 {
+		v.Verdict, v.Reason = statusVerdict(first, e)
 		return v
 	}
-	note := reason
-	if e.Unit == "%" {
-		val *= 100
+	var notes []string
+	v.Seeds = len(ms)
+	for _, m := range ms {
+		x := math.NaN()
+		if m.Status == StatusOK {
+			x = m.Value
+			if e.Unit == "%" {
+				x *= 100
+			}
+			if len(ms) > 1 && math.IsInf(x, 0) {
+				x = math.NaN() // a diverged seed: failing, out of the mean
+			}
+			if m.Reason != "" && !slices.Contains(notes, m.Reason) {
+				notes = append(notes, m.Reason)
+			}
+		} else if len(ms) > 1 {
+			notes = append(notes, fmt.Sprintf("seed %d has no value (%s: %s)", m.Seed, m.Status, orDefault(m.Reason, "no reason recorded")))
+		}
+		v.PerSeed = append(v.PerSeed, x)
 	}
-	v.Value = val
-	v.Measured = formatValue(val, e.Unit)
-	if math.IsNaN(val) || math.IsInf(val, 0) {
+	st := Stats(v.PerSeed)
+	v.Value, v.SD, v.Min, v.Max = st.Mean, st.SD, st.Min, st.Max
+	v.Measured = formatValue(st.Mean, e.Unit)
+	if len(ms) > 1 {
+		v.Measured = formatSpread(st, e.Unit)
+	}
+	if st.N == 0 || math.IsInf(st.Mean, 0) {
 		v.Verdict, v.Reason = Error, "measured value is not finite"
 		return v
 	}
-	// Guards: the quality floor. A violated guard makes the row ERROR.
-	notes := []string{note}
+	// Guards: the quality floor, on the mean of the guard's metric. A
+	// violated guard makes the row ERROR.
 	for _, g := range e.Requires {
-		gv, gs, gr, gok := lookup(g.Experiment, g.Run, g.Metric)
+		gms, gok := lookup(g.Experiment, g.Run, g.Metric)
 		where := g.Experiment + "/" + g.Run + " " + g.Metric
-		switch {
-		case !gok:
+		if !gok || len(gms) == 0 {
 			v.Verdict, v.Reason = Skip, "quality floor unverifiable: no record of "+g.Experiment+"/"+g.Run
 			return v
-		case gs == StatusSkipped:
-			v.Verdict, v.Reason = Skip, "quality floor unverifiable: "+orDefault(gr, g.Run+" skipped")
-			return v
-		case gs != StatusOK:
-			v.Verdict, v.Reason = Error, "quality floor unverifiable: "+where+": "+orDefault(gr, gs)
+		}
+		gu, gfirst := firstUsable(gms)
+		if len(gu) == 0 {
+			if gfirst.Status == StatusSkipped {
+				v.Verdict, v.Reason = Skip, "quality floor unverifiable: "+orDefault(gfirst.Reason, g.Run+" skipped")
+			} else {
+				v.Verdict, v.Reason = Error, "quality floor unverifiable: "+where+": "+orDefault(gfirst.Reason, gfirst.Status)
+			}
 			return v
 		}
+		gvals := make([]float64, len(gu))
+		for i, m := range gu {
+			gvals[i] = m.Value
+			if m.Reason != "" && !slices.Contains(notes, m.Reason) {
+				notes = append(notes, m.Reason) // e.g. the guard's model was trained on the JPEG copy
+			}
+		}
+		gv := Stats(gvals).Mean
 		if !(g.Direction == AtLeast && gv >= g.Value || g.Direction == AtMost && gv <= g.Value) {
 			v.Verdict = Error
 			v.Reason = fmt.Sprintf("%s: %s = %s, not %s %s", orDefault(g.Reason, "profile too small"), where, fmtNum(gv), g.Direction, fmtNum(g.Value))
+			if len(gms) > 1 {
+				v.Reason += " (mean of " + strconv.Itoa(len(gu)) + " seeds)"
+			}
 			return v
 		}
-		if gr != "" && !slices.Contains(notes, gr) {
-			notes = append(notes, gr) // e.g. the guard's model was trained on the JPEG copy
+	}
+	pass, why := e.compare(st.Mean)
+	for _, x := range v.PerSeed {
+		if ok, _ := e.compare(x); ok && !math.IsNaN(x) {
+			v.SeedsPass++
 		}
 	}
-	pass, why := e.compare(val)
-	if pass {
+	switch {
+	case len(ms) == 1 && pass, len(ms) > 1 && pass && 2*v.SeedsPass > v.Seeds:
 		v.Verdict = Pass
-	} else {
+	case len(ms) == 1, !pass && 2*(v.Seeds-v.SeedsPass) > v.Seeds:
 		v.Verdict = Fail
+	default:
+		v.Verdict = Mixed
+	}
+	if len(ms) > 1 {
+		why = joinNonEmpty(" ", orDefault(why, "mean passes"), fmt.Sprintf("(%d/%d seeds pass)", v.SeedsPass, v.Seeds))
 	}
 	v.Reason = joinNonEmpty("; ", append([]string{why}, notes...)...)
 	return v
+}
+
+// Spread is the summary of a metric over seeds.
+type Spread struct {
+	N                  int // seeds with a finite value
+	Mean, SD, Min, Max float64
+}
+
+// Stats summarises values over seeds: NaN values (seeds without a value)
+// are left out of the mean, the sample standard deviation (n − 1; 0 for one
+// value) and the range; with no finite value every field but N is NaN.
+func Stats(values []float64) Spread {
+	var xs []float64
+	for _, x := range values {
+		if !math.IsNaN(x) {
+			xs = append(xs, x)
+		}
+	}
+	s := Spread{N: len(xs), Mean: math.NaN(), SD: math.NaN(), Min: math.NaN(), Max: math.NaN()}
+	if len(xs) == 0 {
+		return s
+	}
+	s.Mean, s.SD = stat.MeanStdDev(xs, nil)
+	if len(xs) == 1 {
+		s.SD = 0
+	}
+	s.Min, s.Max = slices.Min(xs), slices.Max(xs)
+	return s
+}
+
+// formatSpread writes "mean ± sd (n)" in the entry's unit.
+func formatSpread(s Spread, unit string) string {
+	return FormatSpread(s, unit == "%")
+}
+
+// FormatSpread writes a spread as "mean ± sd (n)": two decimals and a
+// trailing " %" when percent, else 4 significant digits.
+func FormatSpread(s Spread, percent bool) string {
+	f := fmtNum
+	if percent {
+		f = func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	}
+	out := f(s.Mean) + " ± " + f(s.SD)
+	if percent {
+		out += " %"
+	}
+	return out + " (" + strconv.Itoa(s.N) + ")"
 }
 
 // compare applies the entry's direction and tolerance to a measured value in

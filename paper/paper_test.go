@@ -355,3 +355,79 @@ func TestForProfileNarrows(t *testing.T) {
 		t.Error("expected entries with several profiles (the pendulum criteria)")
 	}
 }
+
+// The multi-seed rule: the mean against the threshold, and a majority of
+// seeds alone.
+func TestJudgeSeeds(t *testing.T) {
+	crit := Entry{ID: "c", Claim: "c", Experiment: "incremental-training", Run: "summary", Metric: "ratio",
+		Direction: AtLeast, Value: 1.3, Criterion: "ratio ≥ 1.3", Source: "[INFERRED]", Location: "issue 8", Profiles: []string{"quick"},
+		Requires: []Guard{{Experiment: "incremental-training", Run: "train/a", Metric: "acc_full_test", Direction: AtLeast, Value: 0.45}}}
+	ok := func(vs ...float64) []Measurement {
+		var ms []Measurement
+		for i, v := range vs {
+			ms = append(ms, Measurement{Seed: uint64(i + 1), Value: v, Status: StatusOK})
+		}
+		return ms
+	}
+	failed := Measurement{Seed: 3, Status: StatusSkipped, Reason: "needs train/a/seed3, which failed: the loss is NaN (diverged)"}
+	floor := ok(0.6, 0.5, 0.47)
+	tests := []struct {
+		name          string
+		ratio, guard  []Measurement
+		verdict       string
+		pass, seeds   int
+		measured, why string
+	}{
+		{"all pass", ok(1.4, 1.5, 1.35), floor, Pass, 3, 3, "1.417 ± 0.07638 (3)", "3/3 seeds pass"},
+		{"mean and majority pass", ok(1.2, 1.5, 1.4), floor, Pass, 2, 3, "1.367", "2/3 seeds pass"},
+		{"mean passes, majority fails", ok(1.0, 1.1, 2.0), floor, Mixed, 1, 3, "1.367", "1/3 seeds pass"},
+		{"mean fails, majority passes", ok(0.1, 1.31, 1.32), floor, Mixed, 2, 3, "0.91", "below 1.3"},
+		{"all fail", ok(1.0, 1.1, 1.2), floor, Fail, 0, 3, "1.1", "0/3 seeds pass"},
+		{"mean fails, majority fails", ok(1.0, 1.1, 1.5), floor, Fail, 1, 3, "1.2", "1/3"},
+		{"a diverged seed fails", ok(1.4, 1.5, math.NaN()), floor, Pass, 2, 3, "1.45 ± 0.07071 (2)", "2/3"},
+		{"a diverged seed tips the majority", ok(1.4, 1.0, math.Inf(1)), floor, Fail, 1, 3, "1.2", "1/3"},
+		{"a seed whose run did not finish fails", append(ok(1.4, 1.0), failed), floor, Fail, 1, 3, "1.2", "seed 3 has no value"},
+		{"floor on the mean", ok(1.4, 1.5, 1.35), ok(0.5, 0.4, 0.4), Error, 0, 3, "1.417", "profile too small"},
+		{"floor mean passes", ok(1.4, 1.5, 1.35), ok(0.6, 0.44, 0.44), Pass, 3, 3, "1.417", "3/3"},
+		{"one seed", ok(1.2), ok(0.6), Fail, 0, 1, "1.2", "below 1.3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lookup := func(exp, run, metric string) ([]Measurement, bool) {
+				if run == "train/a" {
+					return tc.guard, true
+				}
+				return tc.ratio, true
+			}
+			v := JudgeSeeds([]Entry{crit}, lookup)[0]
+			if v.Verdict != tc.verdict || !strings.Contains(v.Reason, tc.why) || !strings.HasPrefix(v.Measured, tc.measured) {
+				t.Errorf("%s %q %q, want %s %q %q", v.Verdict, v.Measured, v.Reason, tc.verdict, tc.measured, tc.why)
+			}
+			if v.Verdict != Error && (v.SeedsPass != tc.pass || v.Seeds != tc.seeds || len(v.PerSeed) != tc.seeds) {
+				t.Errorf("%d/%d seeds pass (%v), want %d/%d", v.SeedsPass, v.Seeds, v.PerSeed, tc.pass, tc.seeds)
+			}
+		})
+	}
+}
+
+func TestStats(t *testing.T) {
+	for _, tc := range []struct {
+		in               []float64
+		n                int
+		mean, sd, lo, hi float64
+	}{
+		{[]float64{1, 2, 3}, 3, 2, 1, 1, 3},
+		{[]float64{5}, 1, 5, 0, 5, 5},
+		{[]float64{1, math.NaN(), 3}, 2, 2, math.Sqrt2, 1, 3},
+		{[]float64{math.NaN()}, 0, math.NaN(), math.NaN(), math.NaN(), math.NaN()},
+	} {
+		s := Stats(tc.in)
+		same := func(a, b float64) bool { return math.IsNaN(a) && math.IsNaN(b) || math.Abs(a-b) < 1e-12 }
+		if s.N != tc.n || !same(s.Mean, tc.mean) || !same(s.SD, tc.sd) || !same(s.Min, tc.lo) || !same(s.Max, tc.hi) {
+			t.Errorf("Stats(%v) = %+v, want n %d mean %v sd %v range [%v, %v]", tc.in, s, tc.n, tc.mean, tc.sd, tc.lo, tc.hi)
+		}
+	}
+	if got := FormatSpread(Stats([]float64{55.5, 57.25, 59}), true); got != "57.25 ± 1.75 % (3)" {
+		t.Errorf("FormatSpread: %q", got)
+	}
+}

@@ -38,9 +38,9 @@ func TestCIFARSmokeEndToEnd(t *testing.T) {
 	if sum.Ran != 12 {
 		t.Errorf("%d runs ran, want 12", sum.Ran)
 	}
-	for _, name := range []string{"rk-consistency/train/euler-k1", "rk-consistency/train/rk4-classic-k1",
-		"incremental-training/train/euler-scratch", "incremental-training/train/rk4-classic-scratch",
-		"incremental-training/train/rk4-classic-refined", "coarsening/train/rk4-classic-refined"} {
+	for _, name := range []string{"rk-consistency/train/euler-k1/seed1", "rk-consistency/train/rk4-classic-k1/seed1",
+		"incremental-training/train/euler-scratch/seed1", "incremental-training/train/rk4-classic-scratch/seed1",
+		"incremental-training/train/rk4-classic-refined/seed1", "coarsening/train/rk4-classic-refined/seed1"} {
 		r := mustOK(t, recs, name)
 		for _, m := range []string{"acc_max", "acc_final", "acc_full_test", "train_seconds", "unit_evals", "params", "final_k"} {
 			if _, ok := r.Metric(m); !ok {
@@ -62,7 +62,7 @@ func TestCIFARSmokeEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	sw := mustOK(t, recs, "coarsening/sweep/rk4-classic-refined")
+	sw := mustOK(t, recs, "coarsening/sweep/rk4-classic-refined/seed1")
 	count := map[string]int{}
 	for _, s := range sw.Series {
 		count[s.Name]++
@@ -73,14 +73,14 @@ func TestCIFARSmokeEndToEnd(t *testing.T) {
 	if count["accuracy"] != 2 || count["infer_ms_per_image"] != 2 {
 		t.Errorf("refined sweep series %v, want 2 accuracy and 2 infer_ms_per_image (smoke: euler, rk4-38)", count)
 	}
-	k1 := mustOK(t, recs, "rk-consistency/sweep/euler-k1")
+	k1 := mustOK(t, recs, "rk-consistency/sweep/euler-k1/seed1")
 	if s := k1.FindSeries("accuracy"); s == nil || s.Labels["k"] != "1" || len(s.X) != 8 {
 		t.Errorf("euler-k1 sweep: %+v", s)
 	}
 	for name, metrics := range map[string][]string{
-		"rk-consistency/summary":       {"rk4_k1_rk438_spread_pts", "rk4_k1_euler8_vs_rk438_8_pts", "euler_k1_loss_pts", "quality_ok_euler-k1", "quality_ok_rk4-classic-k1"},
-		"incremental-training/summary": {"refined_minus_scratch_acc_pts", "scratch_over_refined_time", "quality_ok_rk4-classic-refined", "quality_ok_rk4-classic-scratch", "quality_ok_euler-scratch"},
-		"coarsening/summary":           {"rk438_nt2_vs_nt4_drop_pts", "rk438_nt4_over_nt2_time", "quality_ok_rk4-classic-refined"},
+		"rk-consistency/summary/seed1":       {"rk4_k1_rk438_spread_pts", "rk4_k1_euler8_vs_rk438_8_pts", "euler_k1_loss_pts", "quality_ok_euler-k1", "quality_ok_rk4-classic-k1"},
+		"incremental-training/summary/seed1": {"refined_minus_scratch_acc_pts", "scratch_over_refined_time", "quality_ok_rk4-classic-refined", "quality_ok_rk4-classic-scratch", "quality_ok_euler-scratch"},
+		"coarsening/summary/seed1":           {"rk438_nt2_vs_nt4_drop_pts", "rk438_nt4_over_nt2_time", "quality_ok_rk4-classic-refined"},
 	} {
 		r := mustOK(t, recs, name)
 		for _, m := range metrics {
@@ -99,7 +99,7 @@ func TestCIFARMissingSkips(t *testing.T) {
 	if sum.Ran != 0 || sum.Failed != 0 {
 		t.Fatalf("summary: %s", sum)
 	}
-	r := recs["coarsening/train/rk4-classic-refined"]
+	r := recs["coarsening/train/rk4-classic-refined/seed1"]
 	if r == nil || r.Status != record.StatusSkipped || !strings.Contains(r.Error, "make data") || !strings.Contains(r.Error, datasets.EnvDataDir) {
 		t.Fatalf("record %+v", r)
 	}

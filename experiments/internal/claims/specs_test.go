@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/continuousnet/repro/experiments/internal/harness"
@@ -23,7 +24,7 @@ func TestSpecsResolveAndShareRuns(t *testing.T) {
 		}
 		keys := map[string]string{}
 		for _, tg := range plan.Targets {
-			if k, ok := keys[tg.Run.Name]; ok && k != tg.Unit.Key && tg.Run.Name != "summary" {
+			if k, ok := keys[tg.Run.Name]; ok && k != tg.Unit.Key && tg.Run.Group != "summary" {
 				t.Errorf("%s: run %s has two keys (%s in %s)", prof, tg.Run.Name, tg.Unit.Key[:8], tg.Experiment)
 			}
 			keys[tg.Run.Name] = tg.Unit.Key
@@ -34,9 +35,11 @@ func TestSpecsResolveAndShareRuns(t *testing.T) {
 				shared++
 			}
 		}
-		// train/euler-scratch, train/rk4-classic-refined and the refined sweep.
-		if shared != 3 {
-			t.Errorf("%s: %d units shared between specs, want 3", prof, shared)
+		// train/euler-scratch, train/rk4-classic-refined and the refined
+		// sweep, once per seed.
+		seeds := map[string]int{spec.Smoke: 1, spec.Quick: 3, spec.Paper: 5}[prof]
+		if shared != 3*seeds {
+			t.Errorf("%s: %d units shared between specs, want 3 × %d seeds", prof, shared, seeds)
 		}
 	}
 }
@@ -52,17 +55,19 @@ func TestQuickProfileSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	models := map[string]string{}
+	seeds := map[string][]uint64{}
 	for _, u := range plan.Units {
 		p, ok := u.Params.(*TrainParams)
 		if !ok {
 			continue
 		}
-		name := u.Targets[0].Run.Name
+		name := u.Targets[0].Run.Group
 		models[name] = p.Scheme
+		seeds[name] = append(seeds[name], u.Seed)
 		if p.TrainPerClass != 500 || p.EvalPerClass != 200 || p.FinalPerClass != 0 || p.Width != 16 || p.Stem != "3x3" ||
 			p.Batch != 128 || !p.DropLast || p.Epochs != 15 || p.LR != 0.1 || p.Momentum != 0.9 || p.WeightDecay != 5e-4 ||
 			len(p.LRSteps) != 2 || p.LRSteps[0] != 9 || p.LRSteps[1] != 12 || p.LRGamma != 0.1 || p.CropPad != 4 || !p.Flip ||
-			p.Unit != "conv-relu-bn" || p.BN != "per-piece" || p.SkipInit || p.Epsilon != 1 || u.Seed != 1 {
+			p.Unit != "conv-relu-bn" || p.BN != "per-piece" || p.SkipInit || p.Epsilon != 1 {
 			t.Errorf("%s: %+v", name, p)
 		}
 		if got := p.StepsPerEpoch(); got != 39 { // floor(5,000 / 128): the 8-image rest is dropped
@@ -71,6 +76,11 @@ func TestQuickProfileSettings(t *testing.T) {
 	}
 	if len(models) != 5 {
 		t.Errorf("training runs %v, want the 5 models of issue 8", models)
+	}
+	for name, s := range seeds {
+		if !slices.Equal(s, []uint64{1, 2, 3}) {
+			t.Errorf("%s: seeds %v, want 1, 2, 3", name, s)
+		}
 	}
 }
 
@@ -100,7 +110,7 @@ func TestSpecParameterCounts(t *testing.T) {
 			if !ok {
 				continue
 			}
-			name := u.Targets[0].Run.Name
+			name := u.Targets[0].Run.Group
 			if got := p.ModelConfig().NumParams(); got != counts[name] {
 				t.Errorf("%s %s: %d parameters at K0 = %d, want %d", prof, name, got, p.K0, counts[name])
 			}

@@ -107,13 +107,24 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// deps gives the records of a summary's needed runs by name.
+// deps gives the records of a summary's needed runs by name. A run of a
+// seeds list goes by its group name when it is the only run of its group
+// among the needs (a seeded summary needs the runs of its own seed), so the
+// parameters name runs as the spec declares them.
 type deps map[string]*record.Record
 
 func depsOf(env *harness.Env) deps {
+	inGroup := map[string]int{}
+	for _, n := range env.Needs {
+		inGroup[n.Group]++
+	}
 	d := deps{}
 	for _, n := range env.Needs {
-		d[n.Run] = n.Record
+		if n.Group != "" && inGroup[n.Group] == 1 {
+			d[n.Group] = n.Record
+		} else {
+			d[n.Run] = n.Record
+		}
 	}
 	return d
 }

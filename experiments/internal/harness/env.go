@@ -37,6 +37,7 @@ type Env struct {
 // Dep is a finished run that the current run needs.
 type Dep struct {
 	Run         string         // its name in the spec
+	Group       string         // the name before its seed suffix, for a run of a seeds list (spec.Run.Group)
 	Key         string         // its run key
 	Record      *record.Record // its result record (status ok)
 	ArtifactDir string         // its artifact folder in the cache

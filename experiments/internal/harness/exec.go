@@ -381,7 +381,7 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 		return e.fail(u, err, time.Now(), jobs, threads)
 	}
 	for i, n := range u.Needs {
-		dep := Dep{Run: t.Run.Needs[i], Key: n.Key, Record: e.opt.Cache.Result(n.Key), ArtifactDir: e.opt.Cache.artifactDir(n.Key)}
+		dep := Dep{Run: t.Run.Needs[i], Group: n.Targets[0].Run.Group, Key: n.Key, Record: e.opt.Cache.Result(n.Key), ArtifactDir: e.opt.Cache.artifactDir(n.Key)}
 		if dep.Record == nil {
 			// Taken from the results folder: no artifacts (the kind said it
 			// reads records only).
@@ -487,7 +487,7 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 		rec.Provenance.Kernels = e.opt.KernelLevel()
 	}
 	t := u.Targets[0]
-	rec.Experiment, rec.Run = t.Experiment, t.Run.Name
+	rec.Experiment, rec.Run, rec.Group = t.Experiment, t.Run.Name, t.Run.Group
 	var outcome, msg string
 	switch reason, skip := IsSkip(runErr); {
 	case skip:
@@ -537,7 +537,7 @@ func costClass(class string, threads int) string {
 func (e *executor) writeTargets(u *Unit, rec *record.Record) error {
 	for _, t := range u.Targets {
 		r := *rec
-		r.Experiment, r.Run, r.Profile = t.Experiment, t.Run.Name, e.plan.Profile
+		r.Experiment, r.Run, r.Group, r.Profile = t.Experiment, t.Run.Name, t.Run.Group, e.plan.Profile
 		wrote, err := writeTarget(RecordPath(e.opt.ResultsDir, t.Experiment, t.Run.Name), &r)
 		if err != nil {
 			return err

@@ -29,15 +29,19 @@ const (
 
 // Record is the result of one run.
 type Record struct {
-	Schema     int            `json:"schema"`
-	Experiment string         `json:"experiment"` // spec name, e.g. "coarsening"
-	Run        string         `json:"run"`        // run name within the experiment, e.g. "train/rk4-classic-k1"
-	Kind       string         `json:"kind"`       // experiment kind, e.g. "cifar-train"
-	Key        string         `json:"key"`        // run key (hex SHA-256 of the resolved run)
-	Profile    string         `json:"profile"`    // smoke, quick or paper
-	Config     map[string]any `json:"config"`     // the resolved configuration the key was computed from
-	Status     string         `json:"status"`
-	Error      string         `json:"error,omitempty"`
+	Schema     int    `json:"schema"`
+	Experiment string `json:"experiment"` // spec name, e.g. "coarsening"
+	Run        string `json:"run"`        // run name within the experiment, e.g. "train/rk4-classic-k1/seed2"
+	// Group is the run's name without its seed suffix when the spec repeats
+	// it for several seeds (e.g. "train/rk4-classic-k1"); tables and
+	// verdicts summarise a group over its seeds.
+	Group   string         `json:"group,omitempty"`
+	Kind    string         `json:"kind"`    // experiment kind, e.g. "cifar-train"
+	Key     string         `json:"key"`     // run key (hex SHA-256 of the resolved run)
+	Profile string         `json:"profile"` // smoke, quick or paper
+	Config  map[string]any `json:"config"`  // the resolved configuration the key was computed from
+	Status  string         `json:"status"`
+	Error   string         `json:"error,omitempty"`
 	// Metrics are named scalar results (e.g. "acc_final", "train_seconds").
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Series are named curves (e.g. accuracy vs Nt, loss vs step).

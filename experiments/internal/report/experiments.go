@@ -281,11 +281,9 @@ func genFigure4(ix *index, w *writer, o Options) {
 		if len(ks[tr]) > 1 {
 			label += " (K=" + l.s.Labels["k"] + ")"
 		}
-		ys := make([]float64, len(l.s.Y))
-		for i, y := range l.s.Y {
-			ys[i] = 100 * y
-		}
-		c := curve{label: label, xs: l.s.X, ys: ys, color: schemeColor[ev], dashes: schemeDash[tr], glyph: schemeGlyph[ev]}
+		lo, hi := band(l.rec, l.s)
+		c := curve{label: label, xs: l.s.X, ys: scaled(l.s.Y, 100), lo: scaled(lo, 100), hi: scaled(hi, 100),
+			color: schemeColor[ev], dashes: schemeDash[tr], glyph: schemeGlyph[ev]}
 		// Colour and marker say the evaluation scheme, the dash pattern the
 		// training scheme; nets of one training scheme with different K are
 		// told apart by line width (thicker for the later K).
@@ -306,6 +304,9 @@ func genFigure4(ix *index, w *writer, o Options) {
 			for i := range l.s.X {
 				if l.s.X[i] == x && i < len(l.s.Y) {
 					cell = pct(l.s.Y[i])
+					if lo != nil {
+						cell += " [" + pct(lo[i]) + ", " + pct(hi[i]) + "]"
+					}
 				}
 			}
 			row = append(row, cell)
@@ -314,6 +315,9 @@ func genFigure4(ix *index, w *writer, o Options) {
 	}
 	w.figure(o.FiguresDir, "figure4", [][]*plot.Plot{{same, other}}, 15*vg.Inch, 5.5*vg.Inch, 2.8*vg.Inch, nil)
 	t.notes = []string{"Curves are labelled train→eval (the scheme the net was trained with → the scheme it is evaluated with)."}
+	if n := seedCount(acc[0].rec); n > 1 {
+		t.notes = append(t.notes, fmt.Sprintf("Each cell: the mean over %d seeds [min, max]; the figure draws the mean with a min–max band.", n))
+	}
 	w.table(o.ResultsDir, "figure4", t)
 }
 
@@ -356,14 +360,18 @@ func genTable1(ix *index, w *writer, o Options) {
 		} else if ref != nil {
 			sp = fixed(metricOr(ref.Metrics, "train_seconds")/metricOr(m, "train_seconds"), 2) + "×"
 		}
+		minutes := func(v float64) string { return fixed(v/60, 1) }
 		t.add(strings.TrimPrefix(r.Run, "train/"), schemeLabel(runScheme(r)), kSchedule(r), num(metricOr(m, "params")),
-			pct(metricOr(m, "acc_max")), pct(metricOr(m, "acc_final")), pct(metricOr(m, "acc_full_test")),
-			fixed(metricOr(m, "train_seconds")/60, 1), num(metricOr(m, "unit_evals")), sp)
+			spreadText(r, "acc_max", pct), spreadText(r, "acc_final", pct), spreadText(r, "acc_full_test", pct),
+			spreadText(r, "train_seconds", minutes), num(metricOr(m, "unit_evals")), sp)
 	}
 	t.notes = []string{
 		"acc max: the best periodic test evaluation (the authors' tables report this); acc final: after the last epoch;",
 		"acc full test: the final model on all 10,000 test images. Speed-up: training time of the same scheme trained at the",
 		"final K from scratch divided by this run's. Unit evaluations: residual-unit evaluations during training.",
+	}
+	if n := seedCount(runs[0]); n > 1 {
+		t.notes = append(t.notes, fmt.Sprintf("Runs repeated over %d seeds: mean ± sample sd (seeds); the speed-up is the ratio of the mean times.", n))
 	}
 	if note := dataNote(runs[0]); note != "" {
 		t.notes = append(t.notes, "Accuracies "+note+".")
@@ -427,8 +435,13 @@ func lossPlot(w *writer, runs []*record.Record) *plot.Plot {
 		}
 		drawn = true
 		col := runPalette[i%len(runPalette)]
-		ys := movingAverage(s.Y, max(1, len(s.Y)/100))
-		if err := addCurves(p, false, false, []curve{{label: strings.TrimPrefix(r.Run, "train/"), xs: s.X, ys: ys, color: col, width: vg.Points(1.2)}}); err != nil && w.err == nil {
+		win := max(1, len(s.Y)/100)
+		ys := movingAverage(s.Y, win)
+		c := curve{label: strings.TrimPrefix(r.Run, "train/"), xs: s.X, ys: ys, color: col, width: vg.Points(1.2)}
+		if lo, hi := band(r, s); lo != nil {
+			c.lo, c.hi = movingAverage(lo, win), movingAverage(hi, win)
+		}
+		if err := addCurves(p, false, false, []curve{c}); err != nil && w.err == nil {
 			w.err = fmt.Errorf("report: table1-loss: %w", err)
 		}
 		ref := r.FindSeries("refine_epochs")
@@ -505,6 +518,25 @@ func genCoarsening(ix *index, w *writer, o Options) {
 	}
 	acc := seriesNamed([]*record.Record{rec}, "accuracy")
 	ms := seriesNamed([]*record.Record{rec}, "infer_ms_per_image")
+	msBand := func(ev string, tx []float64) (lo, hi []float64) {
+		for _, l := range ms {
+			if l.s.Labels["eval"] != ev {
+				continue
+			}
+			blo, bhi := band(rec, l.s)
+			if blo == nil {
+				return nil, nil
+			}
+			for _, x := range tx {
+				i := slices.Index(l.s.X, x)
+				if i < 0 {
+					return nil, nil
+				}
+				lo, hi = append(lo, blo[i]), append(hi, bhi[i])
+			}
+		}
+		return lo, hi
+	}
 	slices.SortStableFunc(acc, func(a, b labelled) int {
 		return cmp.Compare(schemeRank(a.s.Labels["eval"]), schemeRank(b.s.Labels["eval"]))
 	})
@@ -569,9 +601,13 @@ func genCoarsening(ix *index, w *writer, o Options) {
 		if col == nil {
 			col = colPurple
 		}
-		err := addCurves(accP, false, false, []curve{{label: schemeLabel(ev), xs: l.s.X, ys: ys, color: col, dashes: schemeDash[ev], glyph: schemeGlyph[ev]}})
+		lo, hi := band(rec, l.s)
+		err := addCurves(accP, false, false, []curve{{label: schemeLabel(ev), xs: l.s.X, ys: ys, lo: scaled(lo, 100), hi: scaled(hi, 100),
+			color: col, dashes: schemeDash[ev], glyph: schemeGlyph[ev]}})
 		if err == nil {
-			err = addCurves(timeP, false, false, []curve{{label: schemeLabel(ev), xs: tx, ys: ty, color: col, dashes: schemeDash[ev], glyph: schemeGlyph[ev]}})
+			tlo, thi := msBand(ev, tx)
+			err = addCurves(timeP, false, false, []curve{{label: schemeLabel(ev), xs: tx, ys: ty, lo: tlo, hi: thi,
+				color: col, dashes: schemeDash[ev], glyph: schemeGlyph[ev]}})
 		}
 		if err != nil && w.err == nil {
 			w.err = fmt.Errorf("report: coarsening: %w", err)
@@ -601,6 +637,22 @@ func lastNumber(s string) float64 {
 	}
 	return v
 }
+
+// scaled returns v × f (nil for nil).
+func scaled(v []float64, f float64) []float64 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = f * x
+	}
+	return out
+}
+
+// seedCount is the number of seeds an aggregated record averages (1 for a
+// run with one seed).
+func seedCount(r *record.Record) int { return max(1, len(r.Provenance.Seeds)) }
 
 // b2i is 1 for true, 0 for false (for sort keys).
 func b2i(b bool) int {

@@ -61,6 +61,9 @@ type curve struct {
 	dashes []vg.Length
 	glyph  draw.GlyphDrawer // nil: no markers
 	width  vg.Length
+	// lo and hi, when set (same length as ys), draw a translucent band
+	// under the line: the min–max range over seeds of a mean curve.
+	lo, hi []float64
 }
 
 // addCurves adds the curves, with legend entries, to p, plotting log10 of
@@ -84,6 +87,9 @@ func addCurves(p *plot.Plot, logX, logY bool, cs []curve) error {
 		}
 		if len(pts) == 0 {
 			continue
+		}
+		if err := addBand(p, logX, logY, c); err != nil {
+			return err
 		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {
@@ -110,6 +116,44 @@ func addCurves(p *plot.Plot, logX, logY bool, cs []curve) error {
 			p.Legend.Add(c.label, thumbs...)
 		}
 	}
+	return nil
+}
+
+// addBand draws the polygon between c.lo and c.hi (points where either is
+// not finite are left out) in c's colour at 20 % opacity.
+func addBand(p *plot.Plot, logX, logY bool, c curve) error {
+	if len(c.lo) != len(c.xs) || len(c.hi) != len(c.xs) {
+		return nil
+	}
+	tr := func(v float64, log bool) float64 {
+		if log {
+			return math.Log10(v)
+		}
+		return v
+	}
+	var upper, lower plotter.XYs
+	for i, x := range c.xs {
+		lo, hi := c.lo[i], c.hi[i]
+		if math.IsNaN(lo+hi+x) || math.IsInf(lo+hi+x, 0) || (logX && x <= 0) || (logY && lo <= 0) {
+			continue
+		}
+		upper = append(upper, plotter.XY{X: tr(x, logX), Y: tr(hi, logY)})
+		lower = append(lower, plotter.XY{X: tr(x, logX), Y: tr(lo, logY)})
+	}
+	if len(upper) < 2 {
+		return nil
+	}
+	for i := len(lower) - 1; i >= 0; i-- {
+		upper = append(upper, lower[i])
+	}
+	poly, err := plotter.NewPolygon(upper)
+	if err != nil {
+		return fmt.Errorf("band of %q: %w", c.label, err)
+	}
+	r, g, b, _ := c.color.RGBA()
+	poly.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 51}
+	poly.LineStyle.Width = 0
+	p.Add(poly)
 	return nil
 }
 

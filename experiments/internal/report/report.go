@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -58,7 +59,7 @@ func Regenerate(opts Options, recs []*record.Record) (*Summary, error) {
 		return nil, fmt.Errorf("report: ResultsDir and FiguresDir are required (got %q, %q)", opts.ResultsDir, opts.FiguresDir)
 	}
 	ix := newIndex(opts.Profile, recs)
-	s := &Summary{Verdicts: paper.Judge(sortEntries(paper.ForProfile(opts.Profile)), ix.lookup)}
+	s := &Summary{Verdicts: paper.JudgeSeeds(sortEntries(paper.ForProfile(opts.Profile)), ix.lookup)}
 	w := &writer{sum: s}
 
 	md, csvb, err := verdictTables(opts.Profile, s.Verdicts)
@@ -67,6 +68,9 @@ func Regenerate(opts Options, recs []*record.Record) (*Summary, error) {
 	}
 	w.file(filepath.Join(opts.ResultsDir, "verdicts.md"), md)
 	w.file(filepath.Join(opts.ResultsDir, "verdicts.csv"), csvb)
+	if len(ix.groups) > 0 {
+		w.file(filepath.Join(opts.ResultsDir, "seeds.csv"), perSeedTable(ix.groups).csv())
+	}
 
 	for _, gen := range []func(*index, *writer, Options){genFigure3, genFigure4, genTable1, genCoarsening} {
 		gen(ix, w, opts)
@@ -114,15 +118,20 @@ func (w *writer) table(dir, name string, t *table) {
 	w.file(filepath.Join(dir, name+".csv"), t.csv())
 }
 
-// index gives access to the records of one profile.
+// index gives access to the records of one profile. exp lists, per
+// experiment, the records of runs with one seed and one aggregated record
+// (see aggregate) per run repeated over seeds; groups holds the members.
 type index struct {
-	byKey map[string]*record.Record // experiment + "\x00" + run
-	byRun map[string]*record.Record // run name, first experiment in name order
-	exp   map[string][]*record.Record
+	byKey   map[string]*record.Record // experiment + "\x00" + run
+	byRun   map[string]*record.Record // run name, first experiment in name order
+	exp     map[string][]*record.Record
+	groups  map[string][]*record.Record // experiment + "\x00" + group → records in seed order
+	byGroup map[string]string           // group → its key in groups, first experiment in name order
 }
 
 func newIndex(profile string, recs []*record.Record) *index {
-	ix := &index{byKey: map[string]*record.Record{}, byRun: map[string]*record.Record{}, exp: map[string][]*record.Record{}}
+	ix := &index{byKey: map[string]*record.Record{}, byRun: map[string]*record.Record{}, exp: map[string][]*record.Record{},
+		byGroup: map[string]string{}}
 	var keep []*record.Record
 	for _, r := range recs {
 		if r == nil || (r.Profile != "" && r.Profile != profile) {
@@ -146,6 +155,29 @@ func newIndex(profile string, recs []*record.Record) *index {
 	for _, r := range keep {
 		if _, ok := ix.byRun[r.Run]; !ok && ix.byKey[r.Experiment+"\x00"+r.Run] == r {
 			ix.byRun[r.Run] = r
+		}
+	}
+	var latest []*record.Record
+	for _, e := range slices.Sorted(maps.Keys(ix.exp)) {
+		latest = append(latest, ix.exp[e]...)
+	}
+	ix.groups = seedMembers(latest)
+	for _, k := range slices.Sorted(maps.Keys(ix.groups)) {
+		ms := ix.groups[k]
+		if _, ok := ix.byGroup[ms[0].Group]; !ok {
+			ix.byGroup[ms[0].Group] = k
+		}
+		var ok []*record.Record
+		for _, m := range ms {
+			if m.Status == record.StatusOK {
+				ok = append(ok, m)
+			}
+		}
+		e := ms[0].Experiment
+		at := slices.Index(ix.exp[e], ms[0])
+		ix.exp[e] = slices.DeleteFunc(ix.exp[e], func(r *record.Record) bool { return slices.Contains(ms, r) })
+		if len(ok) > 0 {
+			ix.exp[e] = slices.Insert(ix.exp[e], min(at, len(ix.exp[e])), aggregate(ms[0].Group, ok))
 		}
 	}
 	return ix
@@ -175,29 +207,52 @@ func (ix *index) ok(experiment string) []*record.Record {
 	return out
 }
 
-// lookup implements paper.Lookup over the index.
-func (ix *index) lookup(experiment, run, metric string) (float64, string, string, bool) {
-	r := ix.find(experiment, run)
-	if r == nil {
-		return 0, "", "", false
+// lookup implements paper.SeedLookup over the index: one measurement for
+// a run with one seed, one per seed for a run repeated over seeds.
+func (ix *index) lookup(experiment, run, metric string) ([]paper.Measurement, bool) {
+	if r := ix.find(experiment, run); r != nil {
+		return []paper.Measurement{measure(r, metric)}, true
 	}
+	k := experiment + "\x00" + run
+	if _, ok := ix.groups[k]; !ok && (strings.HasPrefix(run, "train/") || strings.HasPrefix(run, "sweep/")) {
+		k = ix.byGroup[run]
+	}
+	ms := ix.groups[k]
+	if len(ms) == 0 {
+		return nil, false
+	}
+	out := make([]paper.Measurement, len(ms))
+	for i, r := range ms {
+		out[i] = measure(r, metric)
+	}
+	return out, true
+}
+
+// measure reads metric from one record.
+func measure(r *record.Record, metric string) paper.Measurement {
+	m := paper.Measurement{Seed: seedOf(r)}
 	switch r.Status {
 	case record.StatusOK:
 	case record.StatusSkipped:
-		return 0, paper.StatusSkipped, r.Error, true
+		m.Status, m.Reason = paper.StatusSkipped, r.Error
+		return m
 	case record.StatusFailed:
-		return 0, paper.StatusFailed, r.Error, true
+		m.Status, m.Reason = paper.StatusFailed, r.Error
+		return m
 	default:
-		return 0, r.Status, r.Error, true
+		m.Status, m.Reason = r.Status, r.Error
+		return m
 	}
 	v, err := metricValue(r, metric)
-	if errors.Is(err, errNoPoint) {
-		return 0, paper.StatusNoPoint, err.Error(), true
+	switch {
+	case errors.Is(err, errNoPoint):
+		m.Status, m.Reason = paper.StatusNoPoint, err.Error()
+	case err != nil:
+		m.Status, m.Reason = paper.StatusNoMetric, err.Error()
+	default:
+		m.Value, m.Status, m.Reason = v, paper.StatusOK, dataNote(r)
 	}
-	if err != nil {
-		return 0, paper.StatusNoMetric, err.Error(), true
-	}
-	return v, paper.StatusOK, dataNote(r), true
+	return m
 }
 
 // errNoPoint: the series exists but was not measured at the requested x.

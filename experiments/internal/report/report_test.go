@@ -276,7 +276,14 @@ func TestLookup(t *testing.T) {
 		{"coarsening", "pendulum", "x", 0, "", false},
 	}
 	for _, tc := range tests {
-		v, status, _, ok := ix.lookup(tc.exp, tc.run, tc.metric)
+		ms, ok := ix.lookup(tc.exp, tc.run, tc.metric)
+		var v float64
+		var status string
+		if len(ms) == 1 {
+			v, status = ms[0].Value, ms[0].Status
+		} else if ok {
+			t.Errorf("%s/%s: %d measurements, want 1", tc.exp, tc.run, len(ms))
+		}
 		if ok != tc.ok || status != tc.status || math.Abs(v-tc.want) > 1e-12 {
 			t.Errorf("%s/%s %s: %g %q %v, want %g %q %v", tc.exp, tc.run, tc.metric, v, status, ok, tc.want, tc.status, tc.ok)
 		}

@@ -87,30 +87,36 @@ func (t *table) csv() []byte {
 func verdictTables(profile string, vs []paper.Verdict) (md, csvb []byte, err error) {
 	t := &table{
 		title:  "Verdicts (profile " + profile + ")",
-		header: []string{"claim", "experiment", "run", "metric", "reported", "measured", "tolerance", "profile", "verdict", "reason", "source"},
+		header: []string{"claim", "experiment", "run", "metric", "reported", "measured", "per seed", "seeds pass", "tolerance", "profile", "verdict", "reason", "source"},
 	}
 	for _, v := range vs {
-		t.add(v.Claim, v.Experiment, v.Run, v.Metric, v.Reported, orDash(v.Measured), v.Tolerance, v.Profile, v.Verdict, v.Reason, v.Source)
+		t.add(v.Claim, v.Experiment, v.Run, v.Metric, v.Reported, orDash(v.Measured), orDash(perSeed(v, ", ")), orDash(seedsPass(v)),
+			v.Tolerance, v.Profile, v.Verdict, v.Reason, v.Source)
 	}
 	t.notes = append(t.notes, verdictCounts(vs)...)
 	t.notes = append(t.notes, "",
 		"Sources as labelled in the project's notes on the paper: [CODE] the authors' code, [NB] an authors' notebook output,",
 		"[README] an authors' README, [INFERRED] a deduction (the pre-registered criteria of issue 8 are labelled so),",
 		"[UNCONFIRMED] plausible but not verifiable. Accuracies are in percent, points (pts) are percentage points.",
+		"Runs repeated over seeds: measured is mean ± sample sd (seeds with a value); the row is judged on the mean against",
+		"the threshold and on each seed alone: PASS = the mean passes and a majority of seeds pass, FAIL = the mean fails",
+		"and a majority of seeds fail, MIXED otherwise; a seed without a value (diverged, or its run did not finish) fails.",
 		"Regenerated from the result records by `go run ./experiments -tables`; do not edit.")
 	if md, err = t.markdown(); err != nil {
 		return nil, nil, err
 	}
-	c := &table{header: []string{"id", "claim", "experiment", "run", "metric", "reported", "measured", "tolerance", "profile", "verdict", "reason", "source", "location"}}
+	c := &table{header: []string{"id", "claim", "experiment", "run", "metric", "reported", "measured", "mean", "sd", "min", "max",
+		"per_seed", "seeds", "seeds_pass", "tolerance", "profile", "verdict", "reason", "source", "location"}}
 	for _, v := range vs {
-		c.add(v.ID, v.Claim, v.Experiment, v.Run, v.Metric, v.Reported, v.Measured, v.Tolerance, v.Profile, v.Verdict, v.Reason, v.Source, v.Location)
+		c.add(v.ID, v.Claim, v.Experiment, v.Run, v.Metric, v.Reported, v.Measured, csvNum(v.Value), csvNum(v.SD), csvNum(v.Min), csvNum(v.Max),
+			perSeed(v, ";"), strconv.Itoa(v.Seeds), strconv.Itoa(v.SeedsPass), v.Tolerance, v.Profile, v.Verdict, v.Reason, v.Source, v.Location)
 	}
 	return md, c.csv(), nil
 }
 
 // verdictCounts returns one line per claim: "claim a: 5 PASS, 1 FAIL, …".
 func verdictCounts(vs []paper.Verdict) []string {
-	kinds := []string{paper.Pass, paper.Fail, paper.Skip, paper.Error}
+	kinds := []string{paper.Pass, paper.Fail, paper.Mixed, paper.Skip, paper.Error}
 	counts := map[string]map[string]int{}
 	var claims []string
 	for _, v := range vs {
@@ -156,6 +162,34 @@ func PrintVerdicts(w io.Writer, vs []paper.Verdict) error {
 		}
 	}
 	return nil
+}
+
+// perSeed lists a multi-seed row's per-seed values ("" for one seed).
+func perSeed(v paper.Verdict, sep string) string {
+	if v.Seeds < 2 {
+		return ""
+	}
+	parts := make([]string, len(v.PerSeed))
+	for i, x := range v.PerSeed {
+		parts[i] = num(x)
+	}
+	return strings.Join(parts, sep)
+}
+
+// seedsPass is "k/n" for a multi-seed row.
+func seedsPass(v paper.Verdict) string {
+	if v.Seeds < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", v.SeedsPass, v.Seeds)
+}
+
+// csvNum writes a number in full precision for CSV, "" for NaN.
+func csvNum(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 func orDash(s string) string {

@@ -10,7 +10,10 @@ import (
 
 // Expand resolves the spec for one profile: each run's parameters are its
 // params, then the profile's overrides (mappings merged key by key, other
-// values replaced), then one value of each matrix key. Runs come out in a
+// values replaced), then one value of each matrix key. A run with a seeds
+// list is repeated once per seed of the profile, named NAME/seedS (Group
+// NAME); a need of such a group means the run of the same seed for a seeded
+// run, and every seed, in listed order, for a run with one seed. Runs come out in a
 // deterministic order in which every run follows the runs it needs: the
 // spec's order, matrix keys in written order with the last varying fastest,
 // moved only as far as its needs require.
@@ -32,43 +35,60 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 		if o := d.Profiles[profile]; o != nil {
 			base = merge(base, o)
 		}
+		seeds := []uint64{d.Seed}
+		if d.Seeds != nil {
+			seeds = d.Seeds[profile]
+		}
+		if len(runs)+count*len(seeds) > MaxRuns {
+			return nil, errorf(s.File, d.Line, "the run expands to more than %d runs", MaxRuns)
+		}
 		idx := make([]int, len(d.Matrix))
 		for n := 0; n < count; n++ {
-			r := &Run{Spec: s, Decl: d, Kind: d.Kind, Seed: d.Seed, Profile: profile, Line: d.Line, KindLine: d.KindLine}
 			params := base
+			seed := d.Seed
 			vals := map[string]string{}
 			for i, ax := range d.Matrix {
 				v := ax.Values[idx[i]]
 				vals[ax.Key] = render(v)
 				if ax.Key == "seed" {
-					r.Seed, _ = strconv.ParseUint(v.Value, 10, 64) // checked by Parse
+					seed, _ = strconv.ParseUint(v.Value, 10, 64) // checked by Parse
 					continue
 				}
 				params = set(params, ax.Key, v)
 			}
-			if len(vals) > 0 {
-				r.Matrix = vals
-			}
-			r.Params = params
-			var err error
-			if r.Name, err = fill(s.File, d.Line, d.Name, vals); err != nil {
+			name, err := fill(s.File, d.Line, d.Name, vals)
+			if err != nil {
 				return nil, err
 			}
-			if !runNameRE.MatchString(r.Name) || strings.Contains(r.Name, "__") {
-				return nil, errorf(s.File, d.Line, "run name %q: use letters, digits, '.', '_', '-' and '/' between parts (no \"__\")", r.Name)
-			}
-			if prev := byName[r.Name]; prev != nil {
-				return nil, errorf(s.File, d.Line, "run name %q is used twice (first at line %d); put every matrix key in the name as {key}", r.Name, prev.Line)
-			}
+			var needs []string
 			for _, nd := range d.Needs {
 				need, err := fill(s.File, d.Line, nd, vals)
 				if err != nil {
 					return nil, err
 				}
-				r.Needs = append(r.Needs, need)
+				needs = append(needs, need)
 			}
-			byName[r.Name] = r
-			runs = append(runs, r)
+			for _, sd := range seeds {
+				if d.Seeds != nil {
+					seed = sd
+				}
+				r := &Run{Spec: s, Decl: d, Name: name, Kind: d.Kind, Seed: seed, Params: params, Needs: needs,
+					Profile: profile, Line: d.Line, KindLine: d.KindLine}
+				if len(vals) > 0 {
+					r.Matrix = vals
+				}
+				if d.Seeds != nil {
+					r.Group, r.Name = name, name+SeedSuffix(seed)
+				}
+				if !runNameRE.MatchString(r.Name) || strings.Contains(r.Name, "__") {
+					return nil, errorf(s.File, d.Line, "run name %q: use letters, digits, '.', '_', '-' and '/' between parts (no \"__\")", r.Name)
+				}
+				if prev := byName[r.Name]; prev != nil {
+					return nil, errorf(s.File, d.Line, "run name %q is used twice (first at line %d); put every matrix key in the name as {key}", r.Name, prev.Line)
+				}
+				byName[r.Name] = r
+				runs = append(runs, r)
+			}
 			// Advance the matrix counter, last key fastest.
 			for i := len(idx) - 1; i >= 0; i-- {
 				idx[i]++
@@ -79,15 +99,37 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 			}
 		}
 	}
+	groups := map[string][]string{} // group → its runs' names, in seed order
 	for _, r := range runs {
+		if r.Group != "" {
+			groups[r.Group] = append(groups[r.Group], r.Name)
+		}
+	}
+	for _, r := range runs {
+		var needs []string
 		for _, nd := range r.Needs {
-			if byName[nd] == nil {
-				return nil, errorf(s.File, r.Line, "run %q needs %q, which this spec does not define; runs: %s", r.Name, nd, names(runs, 20))
-			}
-			if nd == r.Name {
+			if nd == r.Name || nd == r.Group {
 				return nil, errorf(s.File, r.Line, "run %q needs itself", r.Name)
 			}
+			members, isGroup := groups[nd]
+			switch {
+			case byName[nd] != nil:
+				needs = append(needs, nd)
+			case isGroup && r.Group != "":
+				// A seeded run needs the run of its own seed.
+				name := nd + SeedSuffix(r.Seed)
+				if byName[name] == nil {
+					return nil, errorf(s.File, r.Line, "run %q (seed %d) needs %q, which has no seed %d; give both runs the same seeds", r.Name, r.Seed, nd, r.Seed)
+				}
+				needs = append(needs, name)
+			case isGroup:
+				// A run with one seed needs every seed of a seeded run.
+				needs = append(needs, members...)
+			default:
+				return nil, errorf(s.File, r.Line, "run %q needs %q, which this spec does not define; runs: %s", r.Name, nd, names(runs, 20))
+			}
 		}
+		r.Needs = needs
 	}
 	return order(s.File, runs, byName)
 }

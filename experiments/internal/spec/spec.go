@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +55,9 @@ type RunDecl struct {
 	Kind     string
 	KindLine int
 	Seed     uint64
+	// Seeds, when set, repeat the run once per seed of the profile (see
+	// Expand); nil when the run has one seed, Seed.
+	Seeds    map[string][]uint64
 	Params   *yaml.Node            // a mapping node (empty when absent)
 	Profiles map[string]*yaml.Node // profile name → mapping of parameter overrides
 	Matrix   []Axis
@@ -72,9 +76,13 @@ type Axis struct {
 // Nodes keep their original lines, so errors point at the line that set the
 // value.
 type Run struct {
-	Spec     *Spec
-	Decl     *RunDecl
-	Name     string
+	Spec *Spec
+	Decl *RunDecl
+	Name string
+	// Group is the name the run has before its seed suffix when it is one of
+	// the runs a `seeds` list expands to (Name = Group + SeedSuffix(Seed)),
+	// else "".
+	Group    string
 	Kind     string
 	Seed     uint64
 	Params   *yaml.Node
@@ -102,7 +110,7 @@ func errorf(file string, line int, format string, args ...any) error {
 
 var (
 	specKeys = []string{"name", "claim", "title", "description", "runs"}
-	runKeys  = []string{"name", "kind", "seed", "params", "profiles", "matrix", "needs"}
+	runKeys  = []string{"name", "kind", "seed", "seeds", "params", "profiles", "matrix", "needs"}
 )
 
 // Parse decodes one spec. file names it in messages; if it ends in .yaml its
@@ -187,6 +195,14 @@ func parseRun(file string, rn *yaml.Node) (*RunDecl, error) {
 			return nil, errorf(file, n.Line, "seed: want a non-negative integer, got %q", n.Value)
 		}
 	}
+	if n := m["seeds"]; n != nil {
+		if m["seed"] != nil {
+			return nil, errorf(file, n.Line, "seeds: a run has either seed or seeds; remove seed")
+		}
+		if d.Seeds, err = parseSeeds(file, n); err != nil {
+			return nil, err
+		}
+	}
 	d.Params = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: rn.Line, Column: rn.Column}
 	if n := m["params"]; n != nil {
 		if n.Kind != yaml.MappingNode {
@@ -219,6 +235,9 @@ func parseRun(file string, rn *yaml.Node) (*RunDecl, error) {
 				return nil, errorf(file, v.Line, "matrix.%s: want a non-empty list of values", k.Value)
 			}
 			if k.Value == "seed" {
+				if d.Seeds != nil {
+					return nil, errorf(file, k.Line, "matrix.seed: the run already has a seeds list; use one of them")
+				}
 				for _, sv := range v.Content {
 					if _, err := strconv.ParseUint(sv.Value, 10, 64); sv.Kind != yaml.ScalarNode || err != nil {
 						return nil, errorf(file, sv.Line, "matrix.seed: want non-negative integers, got %q", sv.Value)
@@ -242,6 +261,56 @@ func parseRun(file string, rn *yaml.Node) (*RunDecl, error) {
 	}
 	return d, nil
 }
+
+// parseSeeds reads a run's seeds: a list of distinct non-negative integers
+// for every profile, or a mapping from each profile to such a list.
+func parseSeeds(file string, n *yaml.Node) (map[string][]uint64, error) {
+	list := func(what string, v *yaml.Node) ([]uint64, error) {
+		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+			return nil, errorf(file, v.Line, "%s: want a non-empty list of seeds, e.g. [1, 2, 3]", what)
+		}
+		var out []uint64
+		for _, sv := range v.Content {
+			x, err := strconv.ParseUint(sv.Value, 10, 64)
+			if sv.Kind != yaml.ScalarNode || err != nil {
+				return nil, errorf(file, sv.Line, "%s: want non-negative integers, got %q", what, sv.Value)
+			}
+			if slices.Contains(out, x) {
+				return nil, errorf(file, sv.Line, "%s: seed %d is listed twice", what, x)
+			}
+			out = append(out, x)
+		}
+		return out, nil
+	}
+	out := map[string][]uint64{}
+	if n.Kind == yaml.SequenceNode {
+		seeds, err := list("seeds", n)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range Profiles {
+			out[p] = seeds
+		}
+		return out, nil
+	}
+	pm, err := fields(file, n, "seeds", Profiles)
+	if err != nil {
+		return nil, fmt.Errorf("%w (seeds: a list, or a mapping of every profile to a list)", err)
+	}
+	for _, p := range Profiles {
+		v := pm[p]
+		if v == nil {
+			return nil, errorf(file, n.Line, "seeds: profile %q has no seeds; name every profile (%s)", p, strings.Join(Profiles, ", "))
+		}
+		if out[p], err = list("seeds."+p, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// SeedSuffix is what a `seeds` list appends to a run's name for one seed.
+func SeedSuffix(seed uint64) string { return "/seed" + strconv.FormatUint(seed, 10) }
 
 // checkTree rejects what a spec must not hold anywhere: duplicated mapping
 // keys, non-scalar keys, anchors and aliases (every value is spelled out

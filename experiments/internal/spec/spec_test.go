@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -45,7 +46,7 @@ func TestParseErrors(t *testing.T) {
 		name, file, src string
 		want            []string // substrings of the error
 	}{
-		{"misspelled run key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    parms: {}\n", []string{"x.yaml:5:", `unknown key "parms"`, `did you mean "params"`, "valid keys: name, kind, seed, params, profiles, matrix, needs"}},
+		{"misspelled run key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    parms: {}\n", []string{"x.yaml:5:", `unknown key "parms"`, `did you mean "params"`, "valid keys: name, kind, seed, seeds, params, profiles, matrix, needs"}},
 		{"misspelled spec key", "x.yaml", "name: x\ntitel: t\nruns:\n  - name: a\n    kind: toy\n", []string{"x.yaml:2:", `"titel"`, "valid keys: name, claim, title, description, runs"}},
 		{"duplicated key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    params:\n      steps: 1\n      steps: 2\n", []string{"x.yaml:7:", `"steps" is duplicated (first at line 6)`}},
 		{"duplicated top key", "x.yaml", "name: x\nname: y\nruns: []\n", []string{"x.yaml:2:", "duplicated"}},
@@ -59,6 +60,13 @@ func TestParseErrors(t *testing.T) {
 		{"two documents", "x.yaml", "name: x\nruns:\n  - {name: a, kind: toy}\n---\nname: y\n", []string{"one YAML document"}},
 		{"syntax", "x.yaml", "name: x\nruns: [\n", []string{"x.yaml:"}},
 		{"bad spec name", "x.yaml", "name: X_1\nruns:\n  - {name: a, kind: toy}\n", []string{"x.yaml:1:", "lower-case"}},
+		{"seed and seeds", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 1\n    seeds: [1, 2]\n", []string{"x.yaml:6:", "either seed or seeds"}},
+		{"seeds empty", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: []\n", []string{"x.yaml:5:", "non-empty list of seeds"}},
+		{"seeds negative", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: [1, -2]\n", []string{"x.yaml:5:", "seeds: want non-negative integers", `"-2"`}},
+		{"seeds twice", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: [1, 2, 1]\n", []string{"seed 1 is listed twice"}},
+		{"seeds profile missing", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: {smoke: [1], quick: [1, 2]}\n", []string{"x.yaml:5:", `profile "paper" has no seeds`}},
+		{"seeds unknown profile", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: {smoke: [1], quick: [1], paper: [1], fast: [1]}\n", []string{"x.yaml:5:", `"fast"`}},
+		{"seeds and matrix seed", "x.yaml", "name: x\nruns:\n  - name: a{seed}\n    kind: toy\n    seeds: [1, 2]\n    matrix: {seed: [3]}\n", []string{"x.yaml:6:", "already has a seeds list"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +176,97 @@ func TestExpand(t *testing.T) {
 	// The base params are not modified by merging.
 	if again, _ := s.Expand(Quick); again[0].Params.Content[1].Value != "10" {
 		t.Errorf("Expand modified the spec's params")
+	}
+}
+
+// A seeds list repeats a run per seed of the profile; needs follow: a seeded
+// run needs the run of its seed, a run with one seed needs every seed.
+func TestExpandSeeds(t *testing.T) {
+	src := `name: x
+runs:
+  - name: summary/k{k}
+    kind: toy
+    needs: ["sweep/k{k}"]
+    matrix: {k: [1, 2]}
+  - name: sweep/k{k}
+    kind: toy
+    seeds: {smoke: [1], quick: [1, 2, 3], paper: [1, 2, 3, 4, 5]}
+    matrix: {k: [1, 2]}
+    needs: ["train/k{k}", data]
+  - name: train/k{k}
+    kind: toy
+    seeds: {smoke: [1], quick: [1, 2, 3], paper: [1, 2, 3, 4, 5]}
+    matrix: {k: [1, 2]}
+  - name: data
+    kind: toy
+    seed: 9
+`
+	s, err := Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		profile string
+		want    []string // name seed group <- needs, in execution order
+	}{
+		{Smoke, []string{
+			"train/k1/seed1 1 train/k1 <- ",
+			"data 9  <- ",
+			"sweep/k1/seed1 1 sweep/k1 <- train/k1/seed1 data",
+			"summary/k1 0  <- sweep/k1/seed1",
+			"train/k2/seed1 1 train/k2 <- ",
+			"sweep/k2/seed1 1 sweep/k2 <- train/k2/seed1 data",
+			"summary/k2 0  <- sweep/k2/seed1",
+		}},
+		{Quick, []string{
+			"train/k1/seed1 1 train/k1 <- ",
+			"data 9  <- ",
+			"sweep/k1/seed1 1 sweep/k1 <- train/k1/seed1 data",
+			"train/k1/seed2 2 train/k1 <- ",
+			"sweep/k1/seed2 2 sweep/k1 <- train/k1/seed2 data",
+			"train/k1/seed3 3 train/k1 <- ",
+			"sweep/k1/seed3 3 sweep/k1 <- train/k1/seed3 data",
+			"summary/k1 0  <- sweep/k1/seed1 sweep/k1/seed2 sweep/k1/seed3",
+			"train/k2/seed1 1 train/k2 <- ",
+			"sweep/k2/seed1 1 sweep/k2 <- train/k2/seed1 data",
+			"train/k2/seed2 2 train/k2 <- ",
+			"sweep/k2/seed2 2 sweep/k2 <- train/k2/seed2 data",
+			"train/k2/seed3 3 train/k2 <- ",
+			"sweep/k2/seed3 3 sweep/k2 <- train/k2/seed3 data",
+			"summary/k2 0  <- sweep/k2/seed1 sweep/k2/seed2 sweep/k2/seed3",
+		}},
+	} {
+		runs, err := s.Expand(tt.profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range runs {
+			got = append(got, fmt.Sprintf("%s %d %s <- %s", r.Name, r.Seed, r.Group, strings.Join(r.Needs, " ")))
+		}
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s:\n%s\nwant\n%s", tt.profile, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+	if runs, _ := s.Expand(Paper); len(runs) != 2*(5+5+1)+1 {
+		t.Errorf("paper: %d runs, want 23", len(runs))
+	}
+}
+
+func TestExpandSeedsErrors(t *testing.T) {
+	for _, tt := range []struct{ name, src, want string }{
+		{"need lacks the seed", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: [1, 2]\n    needs: [b]\n  - name: b\n    kind: toy\n    seeds: [1]\n",
+			`run "a/seed2" (seed 2) needs "b", which has no seed 2`},
+		{"group needs itself", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: [1, 2]\n    needs: [a]\n", "needs itself"},
+		{"name clash", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: [1]\n  - name: a/seed1\n    kind: toy\n", "used twice"},
+	} {
+		s, err := Parse("x.yaml", []byte(tt.src))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if _, err := s.Expand(Quick); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
+		}
 	}
 }
 
