@@ -57,11 +57,9 @@ type refRun struct {
 	outDir string
 }
 
-// startReference writes req to a temporary folder and starts
-// `torch_pipeline.py mode req.json dir` there; files (name → bytes) are
-// written to the folder first. The run is killed and waited for at the end
-// of the test if [refRun.wait] was not called.
-func startReference(t *testing.T, mode string, req any, files map[string][]byte) *refRun {
+// referencePython returns the interpreter for the reference script, or
+// skips (fails) t when there is none.
+func referencePython(t *testing.T) string {
 	t.Helper()
 	python := os.Getenv(torchPythonEnv)
 	if python == "" {
@@ -70,6 +68,31 @@ func startReference(t *testing.T, mode string, req any, files map[string][]byte)
 	if _, err := exec.LookPath(python); err != nil {
 		torchSkipOrFail(t, fmt.Sprintf("no Python interpreter for the reference pipeline: %v", err))
 	}
+	return python
+}
+
+// checkReference skips (fails) t unless the reference script finds the
+// modules that mode needs.
+func checkReference(t *testing.T, mode string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), referencePython(t), torchScript, "check", mode)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 3 {
+		torchSkipOrFail(t, string(bytes.TrimSpace(out)))
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+}
+
+// startReference writes req to a temporary folder and starts
+// `torch_pipeline.py mode req.json dir` there; files (name → bytes) are
+// written to the folder first. The run is killed and waited for at the end
+// of the test if [refRun.wait] was not called.
+func startReference(t *testing.T, mode string, req any, files map[string][]byte) *refRun {
+	t.Helper()
+	python := referencePython(t)
 	dir := t.TempDir()
 	js, err := json.Marshal(req)
 	if err != nil {
@@ -204,6 +227,7 @@ func TestTorchRefJPEGDecode(t *testing.T) {
 		}
 		req[name] = all
 	}
+	checkReference(t, "decode") // before loading 60,000 images for nothing
 	start := time.Now()
 	ref := startReference(t, "decode", req, map[string][]byte{}) // reads the archive while we do
 

@@ -8,6 +8,7 @@ order and the transforms are those of the authors' PyTorch training script
 
     torch_pipeline.py decode REQUEST.json OUTDIR    (needs PIL)
     torch_pipeline.py augment REQUEST.json OUTDIR   (needs torch, torchvision, numpy, PIL)
+    torch_pipeline.py check decode|augment          (only imports what the mode needs)
 
 Exit status: 0 done; 3 a module is missing (the reason on stdout); anything
 else an error.
@@ -80,11 +81,29 @@ def imagefolder_order(members):
     return out
 
 
-def decode(req, outdir):
+def import_decode():
     try:
         from PIL import Image, features
     except ImportError as e:
         missing(e)
+    return Image, features
+
+
+def import_augment():
+    try:
+        import numpy as np
+        import torch
+        import torchvision
+        import torchvision.transforms as T
+        import torchvision.transforms.functional as F
+        from PIL import Image
+    except ImportError as e:
+        missing(e)
+    return np, torch, torchvision, T, F, Image
+
+
+def decode(req, outdir):
+    Image, features = import_decode()
     members = {}
     data = {}
     # Whole archive in memory, members sliced out of it: twice as fast as
@@ -131,15 +150,7 @@ def decode(req, outdir):
 
 
 def augment(req, outdir):
-    try:
-        import numpy as np
-        import torch
-        import torchvision
-        import torchvision.transforms as T
-        import torchvision.transforms.functional as F
-        from PIL import Image
-    except ImportError as e:
-        missing(e)
+    np, torch, torchvision, T, F, Image = import_augment()
     torch.set_num_threads(1)
     n, h, w, pad = req["n"], req["h"], req["w"], req["pad"]
     raw = np.fromfile(os.path.join(outdir, "images.u8"), dtype=np.uint8)
@@ -196,6 +207,9 @@ def augment(req, outdir):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "check" and sys.argv[2] in ("decode", "augment"):
+        {"decode": import_decode, "augment": import_augment}[sys.argv[2]]()
+        return
     if len(sys.argv) != 4 or sys.argv[1] not in ("decode", "augment"):
         raise SystemExit(__doc__)
     with open(sys.argv[2]) as f:
