@@ -3,15 +3,23 @@ package odenet
 // The PyTorch twin: testdata/torch_twin.py is an independent PyTorch
 // implementation of the ContinuousNet (per-piece nn.BatchNorm2d modules, an
 // explicit Runge-Kutta loop over a Butcher tableau, F.cross_entropy,
-// torch.optim.SGD), written from the definition of the network rather than
-// translated from this package. TestTorchTwin hands it the initial state of
-// three nets and a fixed sequence of augmented batches, runs it, and compares
-// what both implementations compute: evaluation logits under every
-// manifestation, one training step (loss, every gradient, the running
-// statistics), 20 SGD steps, a refinement K = 1 → 2 in the middle of
-// training, and a step on a short last batch. A second framework catches what
-// self-consistency tests cannot: a layer order, BatchNorm semantics, a
-// padding, a tableau entry, the knot rule, the optimizer, refinement.
+// torch.optim.SGD, refinement by duplicating pieces), written from the
+// definition of the network rather than translated from this package. A
+// second framework catches what self-consistency tests cannot: a layer
+// order, BatchNorm semantics, a padding, a tableau entry, the knot rule, the
+// optimizer, refinement. TestTorchTwin writes the nets' initial states and a
+// fixed sequence of augmented batches for it, runs it twice (cases 1–2 while
+// Go trains, then the shadowed training steps and case 5), and compares
+// what both implementations compute, tensor by tensor.
+//
+// Two facts of float32 training shape the comparisons (the script's
+// documentation has the details): a gradient of a ReLU network is only
+// defined up to the ReLU decisions that rounding may flip (the twin measures
+// how far those can move each gradient: the "kink allowance"), and SGD at
+// lr 0.1 with momentum 0.9 on 16-image batches is chaotic (float32 and
+// float64 runs of the twin itself part by 1e-2 in the loss within 5 steps),
+// so training steps are compared one at a time, the twin starting each from
+// the Go model's state.
 
 import (
 	"bytes"
@@ -64,11 +72,17 @@ const (
 	twinImages   = 20*twinBatch + 8 // 20 full batches and a short last one of 8 images
 	twinHW       = 32
 	twinSteps    = 20 // SGD steps of cases 3 and 4
-	twinRefineAt = 10 // case 4 refines before this step
+	twinRefineAt = 10 // case 4 refines before this (0-based) step, i.e. before step 11
 	twinLR       = 0.1
 	twinMomentum = 0.9
 	twinWD       = 5e-4
 )
+
+// twinFull lists the (1-based) SGD steps the twin shadows in full
+// (gradients, momentum, parameters) in cases 3 and 4; every step is
+// shadowed at least in its forward pass (loss, running statistics). Case 4
+// forks case 3 before step 11.
+var twinFull = map[string][]int{"train": {1, 2, 3, 5, 10, 20}, "refine": {11, 12, 20}}
 
 var (
 	twinEvalSchemes = []string{"euler", "midpoint", "rk4-classic", "rk4-38"}
@@ -94,21 +108,26 @@ func (n twinNet) fresh(t testing.TB) *Net {
 	return m
 }
 
-// twinTorch returns the interpreter, or skips t when it cannot import torch;
-// with CI=true or CNET_REQUIRE_TORCH=1 that is a failure instead.
+// twinTorch returns the interpreter, or skips t when it has no torch; with
+// CI=true or CNET_REQUIRE_TORCH=1 that is a failure instead. (This only
+// looks for the modules; an installed torch that fails to import is caught
+// when the twin runs.)
 func twinTorch(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command(twinPython, "-c", "import torch, numpy").CombinedOutput()
-	if err == nil {
-		return twinPython
+	find := "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in ('torch', 'numpy')))"
+	if out, err := exec.Command(twinPython, "-c", find).CombinedOutput(); err != nil {
+		twinSkip(t, fmt.Sprintf("%s lacks torch or numpy (%v %s); install python3-torch", twinPython, err, bytes.TrimSpace(out)))
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	reason := fmt.Sprintf("%s cannot import torch and numpy (%v: %s); install python3-torch", twinPython, err, lines[len(lines)-1])
+	return twinPython
+}
+
+// twinSkip skips t, or fails it when CI=true or CNET_REQUIRE_TORCH=1.
+func twinSkip(t *testing.T, reason string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" || os.Getenv("CNET_REQUIRE_TORCH") == "1" {
 		t.Fatalf("%s (CI=true or CNET_REQUIRE_TORCH=1 makes this a failure)", reason)
 	}
 	t.Skip(reason)
-	return ""
 }
 
 // twinTensor is a named float32 tensor of the interchange.
@@ -150,30 +169,31 @@ func writeTwin(path string, meta any, ts []twinTensor) error {
 	return os.WriteFile(path, f.Bytes(), 0o644)
 }
 
-func readTwin(path string) (map[string]twinTensor, error) {
+func readTwin(path string) (json.RawMessage, map[string]twinTensor, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(b) < 16 || string(b[:8]) != twinMagic {
-		return nil, fmt.Errorf("%s: not a twin file", path)
+		return nil, nil, fmt.Errorf("%s: not a twin file", path)
 	}
 	n := binary.LittleEndian.Uint64(b[8:16])
 	if uint64(len(b)-16) < n {
-		return nil, fmt.Errorf("%s: truncated header", path)
+		return nil, nil, fmt.Errorf("%s: truncated header", path)
 	}
 	var head struct {
-		Tensors []twinEntry `json:"tensors"`
+		Meta    json.RawMessage `json:"meta"`
+		Tensors []twinEntry     `json:"tensors"`
 	}
 	if err := json.Unmarshal(b[16:16+n], &head); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	body := b[16+n:]
 	out := map[string]twinTensor{}
 	for _, e := range head.Tensors {
 		k := shapeLen(e.Shape)
 		if (e.Offset+k)*4 > len(body) {
-			return nil, fmt.Errorf("%s: tensor %s runs past the end", path, e.Name)
+			return nil, nil, fmt.Errorf("%s: tensor %s runs past the end", path, e.Name)
 		}
 		d := make([]float32, k)
 		for i := range d {
@@ -181,7 +201,7 @@ func readTwin(path string) (map[string]twinTensor, error) {
 		}
 		out[e.Name] = twinTensor{Name: e.Name, Shape: e.Shape, Data: d}
 	}
-	return out, nil
+	return head.Meta, out, nil
 }
 
 func shapeLen(s []int) int {
@@ -250,61 +270,107 @@ func twinBatches(t *testing.T) []twinBatchData {
 	return out
 }
 
-// twinMetric is how a comparison measures the difference of a tensor.
-type twinMetric int
-
-const (
-	// relNorm is ‖Go − torch‖ / ‖torch‖.
-	relNorm twinMetric = iota
-	// maxOverMax is max|Go − torch| / max|torch|.
-	maxOverMax
-)
-
-// twinCmp is one comparison: what Go computed for the twin output key.
+// twinCmp is one comparison: what Go computed against the twin's tensor
+// key. It passes when
+//
+//	‖Go − twin‖ ≤ tol·‖twin‖ + kinkScale·σ          (maxAbs false)
+//	max|Go − twin| ≤ tol·max|twin|                   (maxAbs true)
+//
+// σ being the twin's kink spread under kink (see the script): how far the
+// ReLU decisions that float32 rounding may flip can move this tensor.
 type twinCmp struct {
 	net, what, key string
-	idx            int // element of the twin tensor to compare (−1: all of it)
 	got            []float32
-	metric         twinMetric
+	maxAbs         bool
 	tol            float64
+	kink           string
+	kinkScale      float64
 	group          string
 }
 
 type twinCmps struct{ list []twinCmp }
 
-func (c *twinCmps) add(net, group, what, key string, got []float32, metric twinMetric, tol float64) {
-	c.list = append(c.list, twinCmp{net: net, what: what, key: key, idx: -1, got: slices.Clone(got), metric: metric, tol: tol, group: group})
+func (c *twinCmps) add(x twinCmp) {
+	x.got = slices.Clone(x.got)
+	c.list = append(c.list, x)
 }
 
-// losses adds one comparison per step: 1e-3 for the first five, 1e-2 after.
-func (c *twinCmps) losses(net, group, key string, got []float32) {
-	for i, l := range got {
-		tol, g := 1e-3, group+" loss, steps 1-5"
-		if i >= 5 {
-			tol, g = 1e-2, group+" loss, steps 6-20"
-		}
-		c.list = append(c.list, twinCmp{net: net, what: fmt.Sprintf("loss of SGD step %d", i+1), key: key, idx: i,
-			got: []float32{l}, metric: relNorm, tol: tol, group: g})
-	}
+// Tolerances (relative): forward quantities are tight (float32 forward
+// passes agree to ~1e-6); gradients and momentum get 1e-3 plus 4 kink
+// spreads.
+const (
+	tolLogits = 1e-4 // max|Δ| / max|logit|
+	tolLoss   = 1e-5
+	tolStats  = 2e-5 // a biased running variance would be off by ≥ 2e-4 per step in the stage-3 BNs here
+	tolGrad   = 1e-3
+	tolParam  = 1e-5 // parameters after a step from the same state: plus lr × the gradient's kink allowance
+	kinkSigma = 4
+	// twinKinkTau: a ReLU input within twinKinkTau·max|x| of 0 may fall on
+	// either side in float32 (the largest forward differences between Go and
+	// the twin are ≈ 1.5e-6·max|x|).
+	twinKinkTau = 3e-6
+)
+
+// twinOut collects what Go writes for the twin and what it compares.
+type twinOut struct {
+	in   []twinTensor
+	cmps *twinCmps
 }
 
-// params, grads and buffers add every parameter, gradient or running
-// statistic of m.
-func (c *twinCmps) params(net, group, what, key string, m *Net, tol float64) {
+func (o *twinOut) export(name string, shape []int, data []float32) {
+	o.in = append(o.in, twinTensor{name, slices.Clone(shape), slices.Clone(data)})
+}
+
+// exportState writes m's parameters and running statistics under prefix.
+func (o *twinOut) exportState(prefix string, m *Net) {
 	for _, p := range m.Params.Params() {
-		c.add(net, group+" parameters", p.Name+" "+what, key+"/param/"+p.Name, p.Data, relNorm, tol)
+		o.export(prefix+p.Name, p.Shape, p.Data)
 	}
-}
-
-func (c *twinCmps) grads(net, group, what, key string, m *Net, tol float64) {
-	for _, p := range m.Params.Params() {
-		c.add(net, group+" gradients", "gradient of "+p.Name+" "+what, key+"/grad/"+p.Name, p.Grad, relNorm, tol)
-	}
-}
-
-func (c *twinCmps) buffers(net, group, what, key string, m *Net, tol float64) {
 	for _, b := range m.Params.Buffers() {
-		c.add(net, group+" running stats", b.Name+" "+what, key+"/buffer/"+b.Name, b.Data, relNorm, tol)
+		o.export(prefix+b.Name, b.Shape, b.Data)
+	}
+}
+
+// sgdMomentum returns the SGD momentum buffers of m's parameters by name.
+func sgdMomentum(t *testing.T, m *Net, opt nnlib.Optimizer) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for _, s := range opt.State().Slots {
+		name, ok := strings.CutSuffix(s.Name, "/momentum")
+		if !ok {
+			t.Fatalf("unexpected optimizer slot %s", s.Name)
+		}
+		out[name] = s.Data
+	}
+	if len(out) != len(m.Params.Params()) {
+		t.Fatalf("optimizer has momentum for %d parameters, the net has %d", len(out), len(m.Params.Params()))
+	}
+	return out
+}
+
+// stepChecks adds the comparisons of a training step written by the twin
+// under prefix: loss, running statistics, and (whatever of them is not
+// nil) gradients, momentum and parameters after the optimizer step.
+func (o *twinOut) stepChecks(net, group, what, prefix string, m *Net, loss float32, grads bool, mom map[string][]float32, params bool) {
+	o.cmps.add(twinCmp{net: net, group: group + " loss", what: "loss of " + what, key: prefix + "loss", got: []float32{loss}, tol: tolLoss})
+	for _, b := range m.Params.Buffers() {
+		o.cmps.add(twinCmp{net: net, group: group + " running stats", what: b.Name + " after " + what, key: prefix + "buffer/" + b.Name,
+			got: b.Data, tol: tolStats})
+	}
+	for _, p := range m.Params.Params() {
+		kink := prefix + "kink/" + p.Name
+		if grads {
+			o.cmps.add(twinCmp{net: net, group: group + " gradients", what: "gradient of " + p.Name + " in " + what,
+				key: prefix + "grad/" + p.Name, got: p.Grad, tol: tolGrad, kink: kink, kinkScale: kinkSigma})
+		}
+		if mom != nil {
+			o.cmps.add(twinCmp{net: net, group: group + " momentum", what: "SGD momentum of " + p.Name + " after " + what,
+				key: prefix + "momentum/" + p.Name, got: mom[p.Name], tol: tolGrad, kink: kink, kinkScale: kinkSigma})
+		}
+		if params {
+			o.cmps.add(twinCmp{net: net, group: group + " parameters", what: p.Name + " after " + what,
+				key: prefix + "param/" + p.Name, got: p.Data, tol: tolParam, kink: kink, kinkScale: kinkSigma * twinLR})
+		}
 	}
 }
 
@@ -326,82 +392,85 @@ func twinEval(m *Net, b twinBatchData) []float32 {
 	return slices.Clone(m.Forward(g, g.Input(b.x, 3, b.n(), twinHW, twinHW)).Data)
 }
 
-// twinGo computes, for net n, everything the script computes, as
-// comparisons against the script's output keys.
-func twinGo(t *testing.T, n twinNet, bs []twinBatchData, c *twinCmps) {
-	pre := "net/" + n.name
-	const evalBatch, stepBatch, shortBatch = 0, 0, 20
-
-	// 1. Evaluation-mode logits under every manifestation.
-	m := n.fresh(t)
-	for _, s := range twinEvalSchemes {
-		m.SetScheme(integrators.MustBuiltin(s))
-		for _, nt := range twinEvalNts {
-			m.SetSteps(nt)
-			c.add(n.name, "1 eval logits", fmt.Sprintf("evaluation-mode logits under %s, Nt = %d", s, nt),
-				fmt.Sprintf("%s/eval/%s/nt=%d/logits", pre, s, nt), twinEval(m, bs[evalBatch]), maxOverMax, 1e-4)
-		}
-	}
-
-	// 2. One training-mode step: loss, every gradient, running statistics.
-	m = n.fresh(t)
-	l := twinStep(m, nil, bs[stepBatch])
-	c.add(n.name, "2 step loss", "loss of one training step", pre+"/step/loss", []float32{l}, relNorm, 1e-3)
-	c.grads(n.name, "2 step", "in one training step", pre+"/step", m, 1e-3)
-	c.buffers(n.name, "2 step", "after one training step", pre+"/step", m, 1e-3)
-
-	// 3. SGD steps.
-	m = n.fresh(t)
-	opt := nnlib.NewSGD(twinLR, twinMomentum, twinWD)
-	var losses []float32
-	for i := range twinSteps {
-		losses = append(losses, twinStep(m, opt, bs[i]))
-	}
-	c.losses(n.name, "3 train", pre+"/train/loss", losses)
-	what := fmt.Sprintf("after %d SGD steps", twinSteps)
-	c.params(n.name, "3 train", what, pre+"/train", m, 1e-2)
-	c.buffers(n.name, "3 train", what, pre+"/train", m, 1e-2)
-
-	// 4. Refinement K → 2K before step twinRefineAt (noise 0, SGD re-created
-	// at the same learning rate, as the quick profile does).
-	if n.refine {
-		m = n.fresh(t)
-		opt = nnlib.NewSGD(twinLR, twinMomentum, twinWD)
-		losses = losses[:0]
-		for i := range twinSteps {
-			if i == twinRefineAt {
-				if err := m.Refine(opt, RefineOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				what := fmt.Sprintf("right after refinement K = %d → %d before step %d", n.k, 2*n.k, i+1)
-				c.params(n.name, "4 refine (refined)", what, pre+"/refine/after", m, 1e-2)
-				c.buffers(n.name, "4 refine (refined)", what, pre+"/refine/after", m, 1e-2)
-			}
-			losses = append(losses, twinStep(m, opt, bs[i]))
-		}
-		c.losses(n.name, "4 refine", pre+"/refine/loss", losses)
-		what := fmt.Sprintf("after %d SGD steps with a refinement before step %d", twinSteps, twinRefineAt+1)
-		c.params(n.name, "4 refine", what, pre+"/refine", m, 1e-2)
-		c.buffers(n.name, "4 refine", what, pre+"/refine", m, 1e-2)
-	}
-
-	// 5. One step on the short last batch (8 images), then evaluation logits.
-	m = n.fresh(t)
-	opt = nnlib.NewSGD(twinLR, twinMomentum, twinWD)
-	l = twinStep(m, opt, bs[shortBatch])
-	c.add(n.name, "5 short loss", "loss of a step on the 8-image batch", pre+"/short/loss", []float32{l}, relNorm, 1e-3)
-	c.grads(n.name, "5 short", "in a step on the 8-image batch", pre+"/short", m, 1e-3)
-	c.params(n.name, "5 short", "after a step on the 8-image batch", pre+"/short", m, 1e-3)
-	c.buffers(n.name, "5 short", "after a step on the 8-image batch", pre+"/short", m, 1e-3)
-	c.add(n.name, "5 short logits", "evaluation-mode logits after a step on the 8-image batch", pre+"/short/logits",
-		twinEval(m, bs[evalBatch]), maxOverMax, 1e-4)
+func manifestation(m *Net) string {
+	return fmt.Sprintf("[%s, K = %d, Nt = %d]", m.Scheme().ID(), m.Pieces(), m.Steps())
 }
 
-// twinError returns the comparison's error against the twin's tensor ref.
-func twinError(c twinCmp, ref []float32) float64 {
-	if c.idx >= 0 {
-		ref = ref[c.idx : c.idx+1]
+const (
+	twinEvalBatch  = 0
+	twinStepBatch  = 0
+	twinShortBatch = 20
+)
+
+// trajectories runs twinSteps SGD steps (batch s at step s) from n's
+// initial state ("train") and, for a net with refine, forks that run before
+// step twinRefineAt to refine K → 2K and take the remaining steps
+// ("refine"). It returns the twin's instructions to shadow the steps.
+func (o *twinOut) trajectories(t *testing.T, n twinNet, bs []twinBatchData) []map[string]any {
+	m, opt := n.fresh(t), nnlib.NewSGD(twinLR, twinMomentum, twinWD)
+	var shadows []map[string]any
+	for s := range twinSteps {
+		if n.refine && s == twinRefineAt {
+			r, ropt := n.fresh(t), nnlib.NewSGD(twinLR, twinMomentum, twinWD)
+			restore(t, r, snapshot(t, m))
+			if err := ropt.SetState(opt.State()); err != nil {
+				t.Fatal(err)
+			}
+			for s2 := s; s2 < twinSteps; s2++ {
+				shadows = append(shadows, o.shadowedStep(t, n, r, ropt, bs[s2], "refine", s2, s2 == twinRefineAt))
+			}
+		}
+		shadows = append(shadows, o.shadowedStep(t, n, m, opt, bs[s], "train", s, false))
 	}
+	return shadows
+}
+
+// shadowedStep takes SGD step s (0-based) of run on b, refining K → 2K
+// first if refine. It exports the state before the step for the twin to
+// shadow the step from, adds the comparisons of the state after it, and
+// returns the twin's instruction.
+func (o *twinOut) shadowedStep(t *testing.T, n twinNet, m *Net, opt nnlib.Optimizer, b twinBatchData, run string, s int, refine bool) map[string]any {
+	pre := "net/" + n.name + "/" + run + "/"
+	full := slices.Contains(twinFull[run], s+1)
+	state, momentum, out := fmt.Sprintf("%sstate%d/", pre, s), "", fmt.Sprintf("%sstep%d/", pre, s+1)
+	o.exportState(state, m)
+	if full && s > 0 && !refine {
+		momentum = fmt.Sprintf("%smomentum%d/", pre, s)
+		for name, d := range sgdMomentum(t, m, opt) {
+			o.export(momentum+name, m.Params.Param(name).Shape, d)
+		}
+	}
+	sh := map[string]any{"batch": s, "k": m.Pieces(), "nt": m.Steps(), "state": state, "out": out,
+		"refine": refine, "full": full, "momentum": momentum}
+	if refine {
+		k := m.Pieces()
+		if err := m.Refine(opt, RefineOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		what := fmt.Sprintf("right after refinement K = %d → %d before step %d %s", k, m.Pieces(), s+1, manifestation(m))
+		for _, p := range m.Params.Params() {
+			o.cmps.add(twinCmp{net: n.name, group: "4 refine: refined state", what: p.Name + " " + what, key: out + "refined/" + p.Name, got: p.Data})
+		}
+		for _, b := range m.Params.Buffers() {
+			o.cmps.add(twinCmp{net: n.name, group: "4 refine: refined state", what: b.Name + " " + what, key: out + "refined/" + b.Name, got: b.Data})
+		}
+	}
+	loss := twinStep(m, opt, b)
+	var mom map[string][]float32
+	if full {
+		mom = sgdMomentum(t, m, opt)
+	}
+	group := "3 train"
+	if run == "refine" {
+		group = "4 refine"
+	}
+	o.stepChecks(n.name, group, fmt.Sprintf("SGD step %d %s", s+1, manifestation(m)), out, m, loss, false, mom, full)
+	return sh
+}
+
+// twinError returns ‖Δ‖/‖ref‖ (max|Δ|/max|ref|) and the effective relative
+// tolerance of the comparison; sigma is the kink spread (0 if none).
+func twinError(c twinCmp, ref []float32, sigma float64) (e, tol float64) {
 	var num, den, maxd, maxr float64
 	for i, r := range ref {
 		d := float64(c.got[i]) - float64(r)
@@ -410,54 +479,40 @@ func twinError(c twinCmp, ref []float32) float64 {
 		maxd = max(maxd, math.Abs(d))
 		maxr = max(maxr, math.Abs(float64(r)))
 	}
-	if c.metric == maxOverMax {
-		if maxr == 0 {
-			return maxd
-		}
-		return maxd / maxr
+	if c.maxAbs {
+		num, den = maxd, maxr
+	} else {
+		num, den = math.Sqrt(num), math.Sqrt(den)
 	}
 	if den == 0 {
-		return math.Sqrt(num)
+		return num, c.tol + c.kinkScale*sigma
 	}
-	return math.Sqrt(num / den)
+	tol = c.tol
+	if c.kinkScale > 0 {
+		tol += c.kinkScale * sigma / den
+	}
+	return num / den, tol
 }
 
-// twinInput returns the script's input: the configuration, the batches and
-// every net's initial parameters and running statistics.
-func twinInput(t *testing.T, bs []twinBatchData) (map[string]any, []twinTensor) {
-	var ts []twinTensor
+// twinInput returns the twin's configuration, with an entry per net to
+// which the caller adds the cases to run, and exports what every run needs:
+// the batches and every net's initial state.
+func twinInput(t *testing.T, bs []twinBatchData, o *twinOut) (meta map[string]any, nets []map[string]any) {
 	for i, b := range bs {
 		ys := make([]float32, b.n())
 		for j, y := range b.y {
 			ys[j] = float32(y)
 		}
-		ts = append(ts, twinTensor{fmt.Sprintf("batch/%d/x", i), []int{3, b.n(), twinHW, twinHW}, b.x},
-			twinTensor{fmt.Sprintf("batch/%d/y", i), []int{b.n()}, ys})
-	}
-	type netMeta struct {
-		Name   string `json:"name"`
-		Scheme string `json:"scheme"`
-		K      int    `json:"k"`
-		Steps  int    `json:"steps"`
-		Refine bool   `json:"refine"`
-	}
-	var nets []netMeta
-	for _, n := range twinNets {
-		m := n.fresh(t)
-		for _, p := range m.Params.Params() {
-			ts = append(ts, twinTensor{"net/" + n.name + "/init/" + p.Name, p.Shape, p.Data})
-		}
-		for _, b := range m.Params.Buffers() {
-			ts = append(ts, twinTensor{"net/" + n.name + "/init/" + b.Name, b.Shape, b.Data})
-		}
-		nets = append(nets, netMeta{Name: n.name, Scheme: n.scheme, K: n.k, Steps: m.Steps(), Refine: n.refine})
+		o.export(fmt.Sprintf("batch/%d/x", i), []int{3, b.n(), twinHW, twinHW}, b.x)
+		o.export(fmt.Sprintf("batch/%d/y", i), []int{b.n()}, ys)
 	}
 	cfg := twinNets[0].config()
-	trainBatches := make([]int, twinSteps)
-	for i := range trainBatches {
-		trainBatches[i] = i
+	for _, n := range twinNets {
+		m := n.fresh(t)
+		o.exportState("net/"+n.name+"/init/", m)
+		nets = append(nets, map[string]any{"name": n.name, "scheme": n.scheme, "k": n.k, "steps": m.Steps()})
 	}
-	meta := map[string]any{
+	return map[string]any{
 		"model": map[string]any{
 			"width": cfg.Width, "classes": cfg.Classes, "in_channels": cfg.InChannels, "unit": cfg.Unit.String(),
 			"stem": cfg.Stem.String(), "skip_init": cfg.SkipInit, "final_bn": cfg.FinalBN, "epsilon": cfg.Epsilon,
@@ -465,92 +520,170 @@ func twinInput(t *testing.T, bs []twinBatchData) (map[string]any, []twinTensor) 
 		},
 		"nets":    nets,
 		"batches": len(bs),
-		"eval":    map[string]any{"batch": 0, "schemes": twinEvalSchemes, "nts": twinEvalNts},
-		"step":    map[string]any{"batch": 0},
 		"sgd":     map[string]any{"lr": twinLR, "momentum": twinMomentum, "weight_decay": twinWD},
-		"train":   map[string]any{"batches": trainBatches},
-		"refine":  map[string]any{"batches": trainBatches, "at": twinRefineAt},
-		"short":   map[string]any{"batch": 20},
+		"kinks":   map[string]any{"tau": twinKinkTau, "rounds": 2, "seed": 1},
+	}, nets
+}
+
+// twinRun is a running twin process.
+type twinRun struct {
+	cmd    *exec.Cmd
+	out    string
+	stderr bytes.Buffer
+	start  time.Time
+}
+
+// startTwin writes the input to dir/name.in and starts the script on it.
+func startTwin(ctx context.Context, t *testing.T, py, dir, name string, meta map[string]any, in []twinTensor) *twinRun {
+	t.Helper()
+	r := &twinRun{out: filepath.Join(dir, name+".out")}
+	if err := writeTwin(filepath.Join(dir, name+".in"), meta, in); err != nil {
+		t.Fatal(err)
 	}
-	return meta, ts
+	r.cmd = exec.CommandContext(ctx, py, filepath.Join("testdata", "torch_twin.py"), filepath.Join(dir, name+".in"), r.out)
+	r.cmd.Stdout, r.cmd.Stderr = &r.stderr, &r.stderr
+	r.start = time.Now()
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("starting the twin: %v", err)
+	}
+	return r
+}
+
+// wait waits for the twin and adds its tensors to ref.
+func (r *twinRun) wait(t *testing.T, ref map[string]twinTensor) string {
+	t.Helper()
+	if err := r.cmd.Wait(); err != nil {
+		msg := r.stderr.String()
+		if strings.Contains(msg, "\n    import torch") || strings.Contains(msg, "\n    import numpy") {
+			lines := strings.Split(strings.TrimSpace(msg), "\n")
+			twinSkip(t, fmt.Sprintf("%s cannot import torch: %s", twinPython, lines[len(lines)-1]))
+		}
+		t.Fatalf("the twin failed: %v\n%s", err, msg)
+	}
+	took := time.Since(r.start)
+	meta, ts, err := readTwin(r.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range ts {
+		ref[k] = v
+	}
+	return fmt.Sprintf("%.1fs %s", took.Seconds(), meta)
 }
 
 // TestTorchTwin compares the ContinuousNet with its PyTorch twin,
-// testdata/torch_twin.py (see the top of this file), for the quick
-// profile's Euler K = 1, RK4-classic K = 1 and RK4-classic K = 4 nets at
-// width 4 on batches of 16 synthetic 32×32 images:
+// testdata/torch_twin.py, for the quick profile's Euler K = 1, RK4-classic
+// K = 1 and RK4-classic K = 4 nets at width 4, on batches of 16 synthetic
+// 32×32 images served by the CIFAR training iterator:
 //
 //  1. evaluation-mode logits of the same weights and running statistics
 //     under euler, midpoint, rk4-classic and rk4-38 at Nt = 1, 2, 3, 4, 8:
 //     max|Δ| ≤ 1e-4·max|logit|;
-//  2. the loss and every gradient of one training-mode step, and the
-//     running statistics after it: ‖Δ‖/‖ref‖ ≤ 1e-3 per tensor;
-//  3. 20 SGD steps (lr 0.1, momentum 0.9, weight decay 5e-4): each loss
-//     within 1e-3 relative for the first 5 steps and 1e-2 up to step 20;
-//     every parameter and running statistic after them within 1e-2;
-//  4. the same steps with a refinement K = 1 → 2 (noise 0, SGD re-created)
-//     before step 11: the refined state, the losses and the final state;
-//  5. one step on the 8-image last batch: loss, gradients, parameters and
-//     running statistics (1e-3), then evaluation logits (1e-4·max|logit|).
+//  2. one training-mode step: the loss (1e-5), the running statistics after
+//     it (2e-5) and every gradient (1e-3, plus the kink allowance);
+//  3. 20 SGD steps (lr 0.1, momentum 0.9, weight decay 5e-4), each shadowed
+//     by the twin from the Go model's state before it: loss, running
+//     statistics, momentum and parameters after the step;
+//  4. the same with a refinement K → 2K (noise 0, SGD re-created, as the
+//     quick profile does) before step 11, done by the twin itself from the
+//     unrefined state: the refined state must be equal, then the steps;
+//  5. one step on the 8-image last batch (loss, running statistics,
+//     gradients, parameters), then the evaluation logits of the state after
+//     it (1e-4·max|logit|).
 //
-// It skips when /usr/bin/python3 cannot import torch, and fails then
-// instead when CI=true or CNET_REQUIRE_TORCH=1.
+// Relative errors are ‖Go − twin‖/‖twin‖ per tensor. Gradients (and what
+// follows from them) may also differ by 4 kink spreads: see the script's
+// documentation for why a float32 gradient of a ReLU network is only defined
+// up to that, and why free-running training cannot be compared for 20 steps.
+//
+// It skips with -short, and when /usr/bin/python3 cannot import torch (it
+// fails then instead when CI=true or CNET_REQUIRE_TORCH=1).
 func TestTorchTwin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the PyTorch twin takes about 30 s on 2 cores; it runs without -short")
+	}
 	py := twinTorch(t)
 	start := time.Now()
 	bs := twinBatches(t)
-
-	meta, ts := twinInput(t, bs)
 	dir := t.TempDir()
-	in, out := filepath.Join(dir, "in.twin"), filepath.Join(dir, "out.twin")
-	if err := writeTwin(in, meta, ts); err != nil {
-		t.Fatal(err)
-	}
-
-	// The twin runs while Go computes its side.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, filepath.Join("testdata", "torch_twin.py"), in, out)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the twin: %v", err)
-	}
 	var cmps twinCmps
+
+	// Run A (cases 1 and 2) needs only the initial states: it runs while Go
+	// computes the training trajectories that run B shadows.
+	a := twinOut{cmps: &cmps}
+	metaA, netsA := twinInput(t, bs, &a)
+	for _, spec := range netsA {
+		spec["eval"] = map[string]any{"batch": twinEvalBatch, "schemes": twinEvalSchemes, "nts": twinEvalNts}
+		spec["step"] = map[string]any{"batch": twinStepBatch}
+	}
+	runA := startTwin(ctx, t, py, dir, "a", metaA, a.in)
+
+	b := twinOut{cmps: &cmps}
+	metaB, netsB := twinInput(t, bs, &b)
+	for i, n := range twinNets {
+		netsB[i]["shadow"] = b.trajectories(t, n, bs)
+
+		m := n.fresh(t)
+		loss := twinStep(m, nnlib.NewSGD(twinLR, twinMomentum, twinWD), bs[twinShortBatch])
+		b.stepChecks(n.name, "5 short", "a step on the 8-image batch "+manifestation(m), "net/"+n.name+"/short/", m, loss, true, nil, true)
+		b.exportState("net/"+n.name+"/short/after/", m)
+		cmps.add(twinCmp{net: n.name, group: "5 short: eval logits after", maxAbs: true, tol: tolLogits,
+			what: "evaluation-mode logits after a step on the 8-image batch " + manifestation(m), key: "net/" + n.name + "/short/logits",
+			got: twinEval(m, bs[twinEvalBatch])})
+		netsB[i]["short"] = map[string]any{"batch": twinShortBatch, "after": "net/" + n.name + "/short/after/", "eval_batch": twinEvalBatch}
+	}
+	runB := startTwin(ctx, t, py, dir, "b", metaB, b.in)
+	b.in = nil
+
 	for _, n := range twinNets {
-		twinGo(t, n, bs, &cmps)
+		m := n.fresh(t)
+		for _, s := range twinEvalSchemes {
+			m.SetScheme(integrators.MustBuiltin(s))
+			for _, nt := range twinEvalNts {
+				m.SetSteps(nt)
+				cmps.add(twinCmp{net: n.name, group: "1 eval logits", maxAbs: true, tol: tolLogits,
+					what: fmt.Sprintf("evaluation-mode logits under %s, Nt = %d", s, nt),
+					key:  fmt.Sprintf("net/%s/eval/%s/nt=%d/logits", n.name, s, nt), got: twinEval(m, bs[twinEvalBatch])})
+			}
+		}
+		m = n.fresh(t)
+		loss := twinStep(m, nil, bs[twinStepBatch])
+		a.stepChecks(n.name, "2 step", "one training step "+manifestation(m), "net/"+n.name+"/step/", m, loss, true, nil, false)
 	}
 	goDone := time.Since(start)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the twin failed: %v\n%s", err, stderr.String())
-	}
-	ref, err := readTwin(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := map[string]twinTensor{}
+	timeA := runA.wait(t, ref)
+	timeB := runB.wait(t, ref)
 
 	type worst struct {
-		err    float64
-		where  string
-		tol    float64
-		checks int
+		err, tol, kink float64
+		ratio          float64 // largest error / tolerance
+		where          string
+		checks, loose  int // loose: kink allowance > 1e-2
 	}
 	groups := map[string]*worst{}
 	for _, c := range cmps.list {
 		r, ok := ref[c.key]
 		if !ok {
-			t.Errorf("%s: %s: the twin has no tensor %s", c.net, c.what, c.key)
+			t.Errorf("%s: %s: the twin wrote no tensor %s", c.net, c.what, c.key)
 			continue
 		}
-		want := len(r.Data)
-		if c.idx >= 0 {
-			want = 1
-		}
-		if len(c.got) != want {
-			t.Errorf("%s: %s: Go has %d values, the twin %d (%s, shape %v)", c.net, c.what, len(c.got), want, c.key, r.Shape)
+		if len(c.got) != len(r.Data) {
+			t.Errorf("%s: %s: Go has %d values, the twin %d (%s, shape %v)", c.net, c.what, len(c.got), len(r.Data), c.key, r.Shape)
 			continue
 		}
-		e := twinError(c, r.Data)
+		var sigma float64
+		if c.kink != "" {
+			s, ok := ref[c.kink]
+			if !ok || len(s.Data) != 1 {
+				t.Errorf("%s: %s: the twin wrote no kink spread %s", c.net, c.what, c.kink)
+				continue
+			}
+			sigma = float64(s.Data[0])
+		}
+		e, tol := twinError(c, r.Data, sigma)
 		w := groups[c.group]
 		if w == nil {
 			w = &worst{err: -1}
@@ -558,14 +691,25 @@ func TestTorchTwin(t *testing.T) {
 		}
 		w.checks++
 		if e > w.err || math.IsNaN(e) {
-			w.err, w.where, w.tol = e, c.net+": "+c.what, c.tol
+			w.err, w.tol, w.where = e, tol, c.net+": "+c.what
 		}
-		if !(e <= c.tol) {
-			m := "‖Δ‖/‖ref‖"
-			if c.metric == maxOverMax {
-				m = "max|Δ|/max|ref|"
+		w.kink = max(w.kink, tol-c.tol)
+		if tol > 0 {
+			w.ratio = max(w.ratio, e/tol)
+		}
+		if tol-c.tol > 1e-2 {
+			w.loose++
+		}
+		if !(e <= tol) {
+			m := "‖Δ‖/‖twin‖"
+			if c.maxAbs {
+				m = "max|Δ|/max|twin|"
 			}
-			t.Errorf("%s: %s: %s = %.3g exceeds %.0e", c.net, c.what, m, e, c.tol)
+			kink := ""
+			if tol > c.tol {
+				kink = fmt.Sprintf(" (%.0e + kink allowance %.2g)", c.tol, tol-c.tol)
+			}
+			t.Errorf("%s: %s: %s = %.3g exceeds %.3g%s", c.net, c.what, m, e, tol, kink)
 		}
 	}
 	names := make([]string, 0, len(groups))
@@ -575,9 +719,14 @@ func TestTorchTwin(t *testing.T) {
 	sort.Strings(names)
 	for _, g := range names {
 		w := groups[g]
-		t.Logf("%-34s %4d checks, max error %.2e (tolerance %.0e) at %s", g, w.checks, w.err, w.tol, w.where)
+		kink := ""
+		if w.kink > 0 {
+			kink = fmt.Sprintf("; kink allowance up to %.2e, > 1e-2 in %d", w.kink, w.loose)
+		}
+		t.Logf("%-30s %4d checks, max error %.2e (tolerance there %.2e%s; max error/tolerance %.2f) at %s",
+			g, w.checks, w.err, w.tol, kink, w.ratio, w.where)
 	}
-	t.Logf("Go side %.1fs, total %.1fs", goDone.Seconds(), time.Since(start).Seconds())
+	t.Logf("kernels %s; Go %.1fs; twin run A %s; run B %s; total %.1fs", nnlib.KernelLevel(), goDone.Seconds(), timeA, timeB, time.Since(start).Seconds())
 }
 
 // TestTwinRefineNoise checks the distribution of refinement noise (Go

@@ -6,42 +6,67 @@ that package odenet builds on nnlib's float32 tape, written the way the
 authors of "Continuous-in-Depth Neural Networks" (Queiruga et al., arXiv
 2008.02389) write it in PyTorch:
 
-  * time-indexed 3x3 convolutions (a weight [K, C, C, 3, 3] and a bias
-    [K, C] per conv, F.conv2d on the piece a stage reads),
-  * one nn.BatchNorm2d module per piece (training mode: batch statistics,
+  * time-indexed 3x3 convolutions (a weight [K, C, C, 3, 3] and a bias [K, C]
+    per conv, F.conv2d on the piece a stage reads),
+  * one nn.BatchNorm2d module per piece (training mode: batch statistics, and
     running statistics updated on every call with momentum 0.1 and the
     unbiased batch variance, as PyTorch does),
   * the residual unit R(t, x) = eps * h(x; theta(t)) with h the ReLU-before-BN
     unit conv -> ReLU -> BN -> conv -> ReLU -> BN (the authors'
     ShallowConv2DODE),
   * an explicit Runge-Kutta loop over a Butcher tableau (euler, midpoint,
-    rk4-classic, rk4-38), Nt uniform steps on [0, 1], stage i of step n at
-    t = (n + c_i)/Nt, reading piece floor(t*K) clamped to K-1 (a stage exactly
-    on a knot reads the piece that starts there; computed with exact
-    fractions),
+    rk4-classic, rk4-38) with Nt uniform steps on [0, 1]; stage i of step n
+    sits at t = (n + c_i)/Nt and reads piece floor(t*K), clamped to K-1, so a
+    stage exactly on a knot reads the piece that starts there (exact
+    fractions, no float time),
   * the stitches out = Down(x) + h(x), Down a 1x1 stride-2 conv without bias,
     h = conv3x3/2 -> ReLU -> BN -> conv3x3 -> ReLU -> BN,
-  * stem conv3x3 (no bias) -> BN -> ReLU, global average pooling, a linear
+  * a stem conv3x3 (no bias) -> BN -> ReLU, global average pooling, a linear
     head, F.cross_entropy and torch.optim.SGD(lr, momentum, weight_decay),
   * refinement K -> 2K: every piece (conv weight and bias, the whole BN module
     with its running statistics) duplicated into two consecutive pieces, Nt
     doubled, and the optimiser re-created at the same learning rate.
 
-Why. A second implementation in a different framework catches what
-self-consistency tests cannot: a wrong layer order, BatchNorm semantics, a
-padding, a tableau entry, the knot rule, the optimiser, refinement. It is
-derived from the definition of the network, not translated from the Go code.
-The Go test twin_test.go writes the initial state, the input batches and the
+Why. A second implementation in another framework catches what
+self-consistency tests cannot: a layer order, BatchNorm semantics, a padding,
+a tableau entry, the knot rule, the optimiser, refinement. It is derived from
+the definition of the network, not translated from the Go code. The Go test
+twin_test.go writes the initial states, the input batches and the
 configuration, runs this script and compares what both compute.
 
-Usage: torch_twin.py IN OUT
+Two properties of float32 training shape what is compared.
+
+  * Gradients of a ReLU network jump at the kinks: a pre-activation within
+    float32 rounding of 0 falls on either side depending on the order of a
+    sum, and each such element moves some gradients (biases and BN
+    parameters, which are sums that BatchNorm makes cancel) by up to a few
+    percent. While it computes a gradient the twin therefore records every
+    ReLU input within tau * max|x| of 0 (meta "kinks") and estimates, with a
+    few backward passes of random-sign injections at those elements, how far
+    flipping them can move each gradient tensor: the "kink" output, an RMS
+    norm per tensor, of which the Go test allows a multiple on top of its
+    tolerance.
+  * Training with lr 0.1 and momentum 0.9 on 16-image batches is chaotic:
+    float32 and float64 PyTorch runs of this very script part by 1e-2 in the
+    loss within 5 steps and by O(1) in some tensors after 20. So multi-step
+    training is compared by shadowing: for each step the twin starts from the
+    Go model's state before that step (parameters, running statistics and
+    SGD momentum), takes the step itself, and reports the loss and the state
+    after it. The twin never takes optimiser state from Go where its own rule
+    decides it: the first step starts without momentum, and at a refinement
+    the twin refines Go's unrefined state and re-creates SGD itself.
+
+Usage: torch_twin.py IN OUT. The input's meta says which cases to run for
+which net ("eval", "step", "shadow", "short"); the Go test runs the script
+twice, once for the cases that need only the initial states and once for
+those that shadow its training.
 
 Interchange format (both files): the 8 bytes b"CNTWIN01", a little-endian
 uint64 header length, a UTF-8 JSON header {"meta": {...}, "tensors": [{"name",
 "shape", "offset"}]}, then the tensors as little-endian float32, offsets in
-elements. Tensors use the Go model's names and shapes: a per-piece BatchNorm
-tensor "block0.bn1.weight" is [K, C], piece k being the module bn1[k] here.
-Integer labels travel as float32.
+elements. Tensors use the Go model's names and shapes: the per-piece
+BatchNorm tensor "block0.bn1.weight" is [K, C], piece k being the module
+block0.R.bn1[k] here. Integer labels travel as float32.
 """
 
 import copy
@@ -49,6 +74,7 @@ import json
 import math
 import struct
 import sys
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -124,6 +150,64 @@ def piece_at(t, k):
 
 
 # ---------------------------------------------------------------------------
+# ReLU with a watch on its kinks
+
+
+class KinkWatch:
+    """While recording, remembers every ReLU input element within
+    tau * max|x| of 0 (per call), with the tensors needed to backpropagate a
+    flip of its ReLU decision."""
+
+    def __init__(self):
+        self.records = None
+        self.tau = 0.0
+
+    def start(self, tau):
+        self.records, self.tau = [], tau
+
+    def stop(self):
+        recs, self.records = self.records, None
+        return recs
+
+
+KINKS = KinkWatch()
+
+
+def relu(x):
+    y = F.relu(x)
+    if KINKS.records is not None and x.requires_grad:
+        a = x.detach().abs()
+        near = a <= KINKS.tau * a.max()
+        if bool(near.any()):
+            y.retain_grad()
+            KINKS.records.append((x, y, near))
+    return y
+
+
+def kink_spread(net, records, rounds, gen):
+    """RMS norm, per Go tensor, of the gradient change that flipping the
+    recorded ReLU decisions with random signs causes: sqrt(sum_e |D_e|^2)
+    estimated from `rounds` random-sign backward passes, D_e being the
+    gradient change from flipping element e (its upstream gradient injected
+    at the ReLU input). Call after loss.backward(retain_graph=True)."""
+    named = list(net.named_parameters())
+    acc = {go_name(n)[0]: 0.0 for n, _ in named}
+    recs = [(x, y, m) for x, y, m in records if y.grad is not None]
+    if recs:
+        for _ in range(rounds):
+            injs = []
+            for x, y, m in recs:
+                sign = torch.randint(0, 2, x.shape, generator=gen).to(x.dtype) * 2 - 1
+                injs.append(torch.where(m, sign * y.grad, torch.zeros_like(x)))
+            gs = torch.autograd.grad([x for x, _, _ in recs], [p for _, p in named], grad_outputs=injs,
+                                     retain_graph=True, allow_unused=True)
+            for (n, _), g in zip(named, gs):
+                if g is not None:
+                    acc[go_name(n)[0]] += float(g.double().pow(2).sum()) / rounds
+    return {n: torch.tensor([math.sqrt(v)]) for n, v in acc.items()}
+
+
+# ---------------------------------------------------------------------------
 # The network
 
 
@@ -158,8 +242,8 @@ class ShallowConv2DODE(nn.Module):
 
     def forward(self, t, x):
         p = piece_at(t, self.k)
-        h = self.bn1[p](F.relu(self.conv1(x, p)))
-        h = self.bn2[p](F.relu(self.conv2(h, p)))
+        h = self.bn1[p](relu(self.conv1(x, p)))
+        h = self.bn2[p](relu(self.conv2(h, p)))
         return self.eps * h
 
     def refine(self):
@@ -212,8 +296,8 @@ class ODEStitch(nn.Module):
         self.bn2 = bn(cout, bn_momentum, bn_eps)
 
     def forward(self, x):
-        h = self.bn1(F.relu(self.conv1(x)))
-        h = self.bn2(F.relu(self.conv2(h)))
+        h = self.bn1(relu(self.conv1(x)))
+        h = self.bn2(relu(self.conv2(h)))
         return self.down(x) + h
 
 
@@ -224,7 +308,7 @@ class Stem(nn.Module):
         self.bn = bn(cout, bn_momentum, bn_eps)
 
     def forward(self, x):
-        return F.relu(self.bn(self.conv(x)))
+        return relu(self.bn(self.conv(x)))
 
 
 class ContinuousNet(nn.Module):
@@ -268,11 +352,11 @@ class ContinuousNet(nn.Module):
 
 
 def go_name(torch_name):
-    """(Go name, piece) of a torch state name: "block0.R.bn1.3.weight" is
-    piece 3 of "block0.bn1.weight"; "block0.R.conv1.weight" is
-    "block0.conv1.weight"; other names are the same."""
+    """(Go name, piece) of a torch name: "block0.R.bn1.3.weight" is piece 3
+    of "block0.bn1.weight"; "block0.R.conv1.weight" is "block0.conv1.weight";
+    other names are the same. piece is None for whole tensors."""
     parts = torch_name.split(".")
-    if parts[0].startswith("block") and parts[1] == "R":
+    if parts[0].startswith("block") and len(parts) > 1 and parts[1] == "R":
         parts = [parts[0]] + parts[2:]
         if parts[1].startswith("bn"):
             return ".".join(parts[:2] + parts[3:]), int(parts[2])
@@ -300,35 +384,52 @@ def state_entries(net):
     return [(n, t) for n, t in net.state_dict().items() if not n.endswith("num_batches_tracked")]
 
 
+def go_slice(tensors, key, piece, like, what):
+    if key not in tensors:
+        raise KeyError(f"twin: no tensor {key} for torch {what}")
+    src = tensors[key] if piece is None else tensors[key][piece]
+    if tuple(src.shape) != tuple(like.shape):
+        raise ValueError(f"twin: {key} has shape {tuple(src.shape)}, torch {what} {tuple(like.shape)}")
+    return src
+
+
 def load_state(net, tensors, prefix):
+    """Load every parameter and running statistic from prefix + Go name;
+    every tensor under prefix must be used."""
     used = set()
     with torch.no_grad():
         for name, t in state_entries(net):
             g, p = go_name(name)
-            key = prefix + g
-            if key not in tensors:
-                raise KeyError(f"twin: no tensor {key} for torch state {name}")
-            src = tensors[key] if p is None else tensors[key][p]
-            if tuple(src.shape) != tuple(t.shape):
-                raise ValueError(f"twin: {key} has shape {tuple(src.shape)}, torch {name} {tuple(t.shape)}")
-            t.copy_(src)
-            used.add(key)
+            t.copy_(go_slice(tensors, prefix + g, p, t, name))
+            used.add(prefix + g)
     extra = sorted(k for k in tensors if k.startswith(prefix) and k not in used)
     if extra:
         raise KeyError(f"twin: the Go model has tensors the twin does not know: {extra}")
 
 
-def params_out(net, key):
-    return {f"{key}/{n}": t for n, t in go_tensors(net.named_parameters()).items()}
+def load_momentum(net, opt, tensors, prefix):
+    for name, p in net.named_parameters():
+        g, piece = go_name(name)
+        opt.state[p]["momentum_buffer"] = go_slice(tensors, prefix + g, piece, p, name + " momentum").clone()
 
 
-def buffers_out(net, key):
-    return {f"{key}/{n}": t for n, t in go_tensors(net.named_buffers()).items() if not n.endswith("num_batches_tracked")}
+def out_params(out, net, prefix):
+    out.update({prefix + n: t for n, t in go_tensors(net.named_parameters()).items()})
 
 
-def grads_out(net, key):
+def out_buffers(out, net, prefix):
+    out.update({prefix + n: t for n, t in go_tensors(net.named_buffers()).items()
+                if not n.endswith("num_batches_tracked")})
+
+
+def out_grads(out, net, prefix):
     named = ((n, p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in net.named_parameters())
-    return {f"{key}/{n}": t for n, t in go_tensors(named).items()}
+    out.update({prefix + n: t for n, t in go_tensors(named).items()})
+
+
+def out_momentum(out, net, opt, prefix):
+    named = ((n, opt.state[p]["momentum_buffer"]) for n, p in net.named_parameters())
+    out.update({prefix + n: t for n, t in go_tensors(named).items()})
 
 
 # ---------------------------------------------------------------------------
@@ -343,98 +444,131 @@ def check_model(model):
             raise NotImplementedError(f"twin: model {k} = {model.get(k)!r}; the twin implements {k} = {v!r} only")
 
 
+class Twin:
+    def __init__(self, meta, tensors):
+        self.meta, self.T = meta, tensors
+        self.model = meta["model"]
+        check_model(self.model)
+        self.sgd = meta["sgd"]
+        self.tau, self.rounds = meta["kinks"]["tau"], meta["kinks"]["rounds"]
+        self.gen = torch.Generator().manual_seed(meta["kinks"]["seed"])
+        self.batches = []
+        for i in range(meta["batches"]):
+            x = tensors[f"batch/{i}/x"].permute(1, 0, 2, 3).contiguous()  # channel-major [C, N, H, W] -> NCHW
+            y = tensors[f"batch/{i}/y"].round().long()
+            self.batches.append((x, y))
+        self.out = {}
+        self.seconds = {}
+
+    def timed(self, what, since):
+        self.seconds[what] = self.seconds.get(what, 0.0) + time.perf_counter() - since
+
+    def net(self, k, scheme, nt, state):
+        net = ContinuousNet(self.model, k, scheme, nt)
+        load_state(net, self.T, state)
+        return net
+
+    def opt(self, net):
+        s = self.sgd
+        return torch.optim.SGD(net.parameters(), lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"])
+
+    def step(self, net, opt, batch, prefix):
+        """One training-mode step: writes loss, gradients, their kink spread
+        and the running statistics under prefix; then the optimiser step."""
+        x, y = self.batches[batch]
+        net.train()
+        net.zero_grad(set_to_none=True)
+        KINKS.start(self.tau)
+        try:
+            loss = F.cross_entropy(net(x), y)
+        finally:
+            records = KINKS.stop()
+        loss.backward(retain_graph=True)
+        self.out[prefix + "loss"] = loss.detach().reshape(1)
+        out_grads(self.out, net, prefix + "grad/")
+        self.out.update({prefix + "kink/" + n: v for n, v in kink_spread(net, records, self.rounds, self.gen).items()})
+        out_buffers(self.out, net, prefix + "buffer/")
+        if opt is not None:
+            opt.step()
+
+    def eval_logits(self, net, batch):
+        net.eval()
+        with torch.no_grad():
+            return net(self.batches[batch][0])
+
+    def run(self, spec):
+        pre = f"net/{spec['name']}/"
+        init = pre + "init/"
+        k, scheme, nt = spec["k"], spec["scheme"], spec["steps"]
+
+        # 1. Evaluation-mode logits under every manifestation.
+        if "eval" in spec:
+            t0 = time.perf_counter()
+            ev = spec["eval"]
+            net = self.net(k, scheme, nt, init)
+            for s in ev["schemes"]:
+                for m in ev["nts"]:
+                    net.set_manifestation(s, m)
+                    self.out[f"{pre}eval/{s}/nt={m}/logits"] = self.eval_logits(net, ev["batch"])
+            self.timed("1 eval", t0)
+
+        # 2. One training-mode step.
+        if "step" in spec:
+            t0 = time.perf_counter()
+            self.step(self.net(k, scheme, nt, init), None, spec["step"]["batch"], pre + "step/")
+            self.timed("2 step", t0)
+
+        # 3, 4. Shadowed SGD steps: from the Go model's state before the
+        # step. A full shadow takes the step (gradients, kink spreads,
+        # momentum, parameters); a light one only the training-mode forward
+        # pass (loss, running statistics).
+        for sh in spec.get("shadow", []):
+            t0 = time.perf_counter()
+            net = self.net(sh["k"], scheme, sh["nt"], sh["state"])
+            if sh["refine"]:
+                net.refine()
+                out_params(self.out, net, sh["out"] + "refined/")
+                out_buffers(self.out, net, sh["out"] + "refined/")
+            if sh["full"]:
+                opt = self.opt(net)
+                if sh["momentum"]:
+                    load_momentum(net, opt, self.T, sh["momentum"])
+                self.step(net, opt, sh["batch"], sh["out"])
+                out_momentum(self.out, net, opt, sh["out"] + "momentum/")
+                out_params(self.out, net, sh["out"] + "param/")
+            else:
+                x, y = self.batches[sh["batch"]]
+                net.train()
+                with torch.no_grad():
+                    self.out[sh["out"] + "loss"] = F.cross_entropy(net(x), y).reshape(1)
+                out_buffers(self.out, net, sh["out"] + "buffer/")
+            self.timed("3-4 shadow " + ("full" if sh["full"] else "light"), t0)
+
+        # 5. One step on the short batch, then evaluation logits (of the Go
+        # model's state after its step, so that they test the evaluation
+        # after a short-batch update and not the kinks of the update).
+        if "short" in spec:
+            t0 = time.perf_counter()
+            sh = spec["short"]
+            net = self.net(k, scheme, nt, init)
+            opt = self.opt(net)
+            self.step(net, opt, sh["batch"], pre + "short/")
+            out_params(self.out, net, pre + "short/param/")
+            self.out[pre + "short/logits"] = self.eval_logits(self.net(k, scheme, nt, sh["after"]), sh["eval_batch"])
+            self.timed("5 short", t0)
+
+
 def main(argv):
     if len(argv) != 3:
         sys.exit("usage: torch_twin.py IN OUT")
-    assert sys.byteorder == "little"
-    torch.manual_seed(0)
-    meta, T = read_twin(argv[1])
-    model = meta["model"]
-    check_model(model)
-    sgd = meta["sgd"]
-    batches = []
-    for i in range(meta["batches"]):
-        x = T[f"batch/{i}/x"].permute(1, 0, 2, 3).contiguous()  # channel-major [C, N, H, W] -> NCHW
-        y = T[f"batch/{i}/y"].round().long()
-        batches.append((x, y))
-    out = {}
-
-    def new_opt(net, lr):
-        return torch.optim.SGD(net.parameters(), lr=lr, momentum=sgd["momentum"], weight_decay=sgd["weight_decay"])
-
-    def step(net, opt, b):
-        x, y = batches[b]
-        net.train()
-        net.zero_grad(set_to_none=False)
-        loss = F.cross_entropy(net(x), y)
-        loss.backward()
-        if opt is not None:
-            opt.step()
-        return loss.detach()
-
+    if sys.byteorder != "little":
+        sys.exit("twin: the interchange assumes a little-endian host")
+    meta, tensors = read_twin(argv[1])
+    twin = Twin(meta, tensors)
     for spec in meta["nets"]:
-        name, k, scheme, nt = spec["name"], spec["k"], spec["scheme"], spec["steps"]
-        pre = f"net/{name}"
-
-        def fresh():
-            net = ContinuousNet(model, k, scheme, nt)
-            load_state(net, T, f"{pre}/init/")
-            return net
-
-        # 1. evaluation-mode logits under every manifestation.
-        net = fresh()
-        net.eval()
-        xe = batches[meta["eval"]["batch"]][0]
-        with torch.no_grad():
-            for s in meta["eval"]["schemes"]:
-                for m in meta["eval"]["nts"]:
-                    net.set_manifestation(s, m)
-                    out[f"{pre}/eval/{s}/nt={m}/logits"] = net(xe)
-
-        # 2. one training-mode step: loss, gradients, running statistics.
-        net = fresh()
-        out[f"{pre}/step/loss"] = step(net, None, meta["step"]["batch"]).reshape(1)
-        out.update(grads_out(net, f"{pre}/step/grad"))
-        out.update(buffers_out(net, f"{pre}/step/buffer"))
-
-        # 3. SGD steps.
-        tr = meta["train"]
-        net = fresh()
-        opt = new_opt(net, sgd["lr"])
-        out[f"{pre}/train/loss"] = torch.stack([step(net, opt, b) for b in tr["batches"]])
-        out.update(params_out(net, f"{pre}/train/param"))
-        out.update(buffers_out(net, f"{pre}/train/buffer"))
-
-        # 4. refinement K -> 2K in the middle of the steps, optimiser re-created.
-        if spec["refine"]:
-            rf = meta["refine"]
-            net = fresh()
-            opt = new_opt(net, sgd["lr"])
-            losses = []
-            for i, b in enumerate(rf["batches"]):
-                if i == rf["at"]:
-                    net.refine()
-                    opt = new_opt(net, opt.param_groups[0]["lr"])
-                    out.update(params_out(net, f"{pre}/refine/after/param"))
-                    out.update(buffers_out(net, f"{pre}/refine/after/buffer"))
-                losses.append(step(net, opt, b))
-            out[f"{pre}/refine/loss"] = torch.stack(losses)
-            out.update(params_out(net, f"{pre}/refine/param"))
-            out.update(buffers_out(net, f"{pre}/refine/buffer"))
-
-        # 5. one step on a short batch, then evaluation-mode logits.
-        sh = meta["short"]
-        net = fresh()
-        opt = new_opt(net, sgd["lr"])
-        out[f"{pre}/short/loss"] = step(net, opt, sh["batch"]).reshape(1)
-        out.update(grads_out(net, f"{pre}/short/grad"))
-        out.update(params_out(net, f"{pre}/short/param"))
-        out.update(buffers_out(net, f"{pre}/short/buffer"))
-        net.eval()
-        with torch.no_grad():
-            out[f"{pre}/short/logits"] = net(xe)
-
-    write_twin(argv[2], {"torch": torch.__version__}, out)
+        twin.run(spec)
+    write_twin(argv[2], {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                         "seconds": {k: round(v, 2) for k, v in twin.seconds.items()}}, twin.out)
 
 
 if __name__ == "__main__":
