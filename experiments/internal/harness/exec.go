@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -62,12 +63,13 @@ type Summary struct {
 	Skipped     int
 	Interrupted int
 	Written     int // records written under ResultsDir
+	Pruned      int // stale records removed from ResultsDir (see pruneStale)
 	Wall        time.Duration
 }
 
-// Changed reports whether the execution wrote any record (so outputs must be
-// regenerated).
-func (s *Summary) Changed() bool { return s.Written > 0 }
+// Changed reports whether the execution wrote or removed any record (so
+// outputs must be regenerated).
+func (s *Summary) Changed() bool { return s.Written > 0 || s.Pruned > 0 }
 
 // String is the one-line summary printed at the end.
 func (s *Summary) String() string {
@@ -154,6 +156,37 @@ func usesArtifacts(k Kind) bool {
 	return true
 }
 
+// pruneStale removes, from the record folder of each experiment in the
+// plan, the records of runs the experiment no longer defines (a run renamed
+// or repeated over seeds): the plan expands every run of each of its
+// experiments, so any other record there is stale, and tables built from it
+// would mix old results with new ones. It returns how many it removed.
+func pruneStale(plan *Plan, resultsDir string) (int, error) {
+	want := map[string]bool{}
+	exps := map[string]bool{}
+	for _, t := range plan.Targets {
+		want[RecordPath(resultsDir, t.Experiment, t.Run.Name)] = true
+		exps[t.Experiment] = true
+	}
+	n := 0
+	for exp := range exps {
+		paths, err := filepath.Glob(filepath.Join(resultsDir, "runs", exp, "*.json"))
+		if err != nil {
+			return n, err
+		}
+		for _, p := range paths {
+			if want[p] {
+				continue
+			}
+			if err := os.Remove(p); err != nil {
+				return n, fmt.Errorf("removing the stale record %s: %w", p, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Execute runs every unit of the plan that is not cached, in parallel up to
 // opt.Jobs, each after the units it needs, and writes the records of every
 // target under opt.ResultsDir. A run's panic or error fails that run only
@@ -213,6 +246,15 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 		}
 	}
 	e.fromResults = fromResults
+	if opt.ResultsDir != "" {
+		n, err := pruneStale(plan, opt.ResultsDir)
+		if err != nil {
+			return nil, err
+		}
+		if e.sum.Pruned = n; n > 0 {
+			fmt.Fprintf(opt.Out, "removed %d record(s) of runs the specs no longer define from %s\n", n, filepath.Join(opt.ResultsDir, "runs"))
+		}
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opt.Jobs)

@@ -614,3 +614,39 @@ func TestHarnessErrorDoesNotHang(t *testing.T) {
 		t.Errorf("error %v does not name the cause", err)
 	}
 }
+
+// Records of runs an experiment no longer defines (renamed, or repeated over
+// seeds) are removed from its record folder when it runs, so its tables are
+// built from current runs only; other experiments' folders are left alone.
+func TestStaleRecordsPruned(t *testing.T) {
+	d := newDirs(t)
+	chain := load(t, "toy-chain.yaml")[0]
+	stale := harness.RecordPath(d.results, "toy-chain", "walk/0.7")
+	other := harness.RecordPath(d.results, "another-experiment", "walk/0.7")
+	for _, p := range []string{stale, other} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, out := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil)
+	if sum.Pruned != 1 || !sum.Changed() || !strings.Contains(out, "removed 1 record(s)") {
+		t.Errorf("pruned %d: %s\n%s", sum.Pruned, sum, out)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale record still there: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another experiment's record was touched: %v", err)
+	}
+	for _, run := range []string{"walk/0.5", "walk/0.9", "total"} {
+		if _, err := os.Stat(harness.RecordPath(d.results, "toy-chain", run)); err != nil {
+			t.Errorf("%s: %v", run, err)
+		}
+	}
+	if sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil); sum.Pruned != 0 {
+		t.Errorf("second run pruned %d", sum.Pruned)
+	}
+}
