@@ -32,21 +32,7 @@ import (
 	"github.com/continuousnet/repro/datasets/datatest"
 )
 
-const (
-	torchPythonEnv  = "CNET_TORCH_PYTHON"  // the Python with PIL, torch, torchvision
-	torchRequireEnv = "CNET_REQUIRE_TORCH" // "1": fail instead of skipping without them
-	torchScript     = "testdata/torch_pipeline.py"
-)
-
-// torchSkipOrFail skips t for want of the Python reference, or fails it when
-// CI=true or CNET_REQUIRE_TORCH=1.
-func torchSkipOrFail(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" || os.Getenv(torchRequireEnv) == "1" {
-		t.Fatalf("%s (CI=true or %s=1 makes this a failure)", reason, torchRequireEnv)
-	}
-	t.Skip(reason + " (install python3-pil python3-torch python3-torchvision, or set " + torchPythonEnv + ")")
-}
+const torchScript = "testdata/torch_pipeline.py"
 
 // refRun is a run of the reference script.
 type refRun struct {
@@ -57,29 +43,15 @@ type refRun struct {
 	outDir string
 }
 
-// referencePython returns the interpreter for the reference script, or
-// skips (fails) t when there is none.
-func referencePython(t *testing.T) string {
-	t.Helper()
-	python := os.Getenv(torchPythonEnv)
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	if _, err := exec.LookPath(python); err != nil {
-		torchSkipOrFail(t, fmt.Sprintf("no Python interpreter for the reference pipeline: %v", err))
-	}
-	return python
-}
-
 // checkReference skips (fails) t unless the reference script finds the
 // modules that mode needs.
 func checkReference(t *testing.T, mode string) {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), referencePython(t), torchScript, "check", mode)
+	cmd := exec.CommandContext(t.Context(), datatest.TorchPython(t), torchScript, "check", mode)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 3 {
-		torchSkipOrFail(t, string(bytes.TrimSpace(out)))
+		datatest.TorchSkipOrFail(t, string(bytes.TrimSpace(out)))
 	}
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", cmd, err, out)
@@ -92,7 +64,7 @@ func checkReference(t *testing.T, mode string) {
 // of the test if [refRun.wait] was not called.
 func startReference(t *testing.T, mode string, req any, files map[string][]byte) *refRun {
 	t.Helper()
-	python := referencePython(t)
+	python := datatest.TorchPython(t)
 	dir := t.TempDir()
 	js, err := json.Marshal(req)
 	if err != nil {
@@ -127,7 +99,7 @@ func (r *refRun) wait(t *testing.T) {
 	}
 	var ee *exec.ExitError
 	if errors.As(r.err, &ee) && ee.ExitCode() == 3 {
-		torchSkipOrFail(t, string(bytes.TrimSpace(r.out.Bytes())))
+		datatest.TorchSkipOrFail(t, string(bytes.TrimSpace(r.out.Bytes())))
 	}
 	t.Fatalf("%s: %v\n%s", r.cmd, r.err, r.out.Bytes())
 }

@@ -38,14 +38,11 @@ import (
 	"time"
 
 	"github.com/continuousnet/repro/datasets"
+	"github.com/continuousnet/repro/datasets/datatest"
 	"github.com/continuousnet/repro/integrators"
 	"github.com/continuousnet/repro/nnlib"
 	"github.com/continuousnet/repro/nnlib/rng"
 )
-
-// twinPython is the interpreter that has torch (the PATH python3 may be a
-// shim without it).
-const twinPython = "/usr/bin/python3"
 
 // twinMagic starts both interchange files; see the script's doc string.
 const twinMagic = "CNTWIN01"
@@ -106,28 +103,6 @@ func (n twinNet) fresh(t testing.TB) *Net {
 	}
 	randomize(m, rng.New(n.seed, "twin/randomize"))
 	return m
-}
-
-// twinTorch returns the interpreter, or skips t when it has no torch; with
-// CI=true or CNET_REQUIRE_TORCH=1 that is a failure instead. (This only
-// looks for the modules; an installed torch that fails to import is caught
-// when the twin runs.)
-func twinTorch(t *testing.T) string {
-	t.Helper()
-	find := "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) is None for m in ('torch', 'numpy')))"
-	if out, err := exec.Command(twinPython, "-c", find).CombinedOutput(); err != nil {
-		twinSkip(t, fmt.Sprintf("%s lacks torch or numpy (%v %s); install python3-torch", twinPython, err, bytes.TrimSpace(out)))
-	}
-	return twinPython
-}
-
-// twinSkip skips t, or fails it when CI=true or CNET_REQUIRE_TORCH=1.
-func twinSkip(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" || os.Getenv("CNET_REQUIRE_TORCH") == "1" {
-		t.Fatalf("%s (CI=true or CNET_REQUIRE_TORCH=1 makes this a failure)", reason)
-	}
-	t.Skip(reason)
 }
 
 // twinTensor is a named float32 tensor of the interchange.
@@ -556,7 +531,7 @@ func (r *twinRun) wait(t *testing.T, ref map[string]twinTensor) string {
 		msg := r.stderr.String()
 		if strings.Contains(msg, "\n    import torch") || strings.Contains(msg, "\n    import numpy") {
 			lines := strings.Split(strings.TrimSpace(msg), "\n")
-			twinSkip(t, fmt.Sprintf("%s cannot import torch: %s", twinPython, lines[len(lines)-1]))
+			datatest.TorchSkipOrFail(t, fmt.Sprintf("%s cannot import torch: %s", r.cmd.Path, lines[len(lines)-1]))
 		}
 		t.Fatalf("the twin failed: %v\n%s", err, msg)
 	}
@@ -602,7 +577,7 @@ func TestTorchTwin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the PyTorch twin takes about 30 s on 2 cores; it runs without -short")
 	}
-	py := twinTorch(t)
+	py := datatest.TorchPython(t, "torch", "numpy")
 	start := time.Now()
 	bs := twinBatches(t)
 	dir := t.TempDir()
