@@ -80,6 +80,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzIDX$$' -fuzztime $(FUZZTIME) ./datasets/
 	$(GO) test -run '^$$' -fuzz '^FuzzImageFolder$$' -fuzztime $(FUZZTIME) ./datasets/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./experiments/internal/spec/
+	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./experiments/internal/harness/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpoint$$' -fuzztime $(FUZZTIME) ./nnlib/
 
 generate:
 	$(GO) generate ./...

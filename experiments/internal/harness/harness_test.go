@@ -156,6 +156,11 @@ func TestResolveErrors(t *testing.T) {
 		{"missing param", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, mode: walk}\n", []string{"x.yaml:5:", `missing "decay"`}},
 		{"bad value", "name: x\nruns:\n  - name: a\n    kind: toy\n    params:\n      steps: 1\n      decay: 1\n      mode: wlak\n", []string{"x.yaml:8:", `unknown mode "wlak"`, "valid choices: sum, walk"}},
 		{"profile override misspelled", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: 1, mode: walk}\n    profiles:\n      quick: {stpes: 3}\n", []string{"x.yaml:7:", `"stpes"`}},
+		// Every profile is validated, whichever runs: a typo under paper:
+		// must not wait for the first paper run.
+		{"other profile misspelled", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: 1, mode: walk}\n    profiles:\n      paper: {stpes: 3}\n", []string{"profile paper:", "x.yaml:7:", `"stpes"`}},
+		{"other profile bad value", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: 1, mode: walk}\n    profiles:\n      smoke: {mode: wlak}\n", []string{"profile smoke:", "x.yaml:7:", `unknown mode "wlak"`}},
+		{"not finite", "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: .nan, mode: walk}\n", []string{"x.yaml:5:", "params.decay: want a finite number"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -649,4 +654,30 @@ func TestStaleRecordsPruned(t *testing.T) {
 	if sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil); sum.Pruned != 0 {
 		t.Errorf("second run pruned %d", sum.Pruned)
 	}
+}
+
+// FuzzResolve checks that no spec makes planning panic: parsing, expansion
+// of every profile, strict decoding, validation and run keys (the path a
+// non-finite float once crashed). The seed corpus runs as a normal test.
+func FuzzResolve(f *testing.F) {
+	f.Add("name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: .nan, mode: walk}\n")
+	f.Add("name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1.5, decay: 1, mode: walk}\n")
+	f.Add("name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: {smoke: [1], quick: [1, 2], paper: [3]}\n    params: {steps: 1, decay: .inf, mode: walk}\n")
+	f.Add("name: x\nruns:\n  - name: w{decay}\n    kind: toy\n    matrix: {decay: [0.5, -.inf]}\n    params: {steps: 2, decay: 1, mode: walk}\n  - {name: s, kind: toy, needs: [w0.5], params: {steps: 1, decay: 1, mode: sum}}\n")
+	f.Add("name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: ~, decay: 1, mode: walk}\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		s, err := spec.Parse("fuzz-input", []byte(src))
+		if err != nil {
+			return
+		}
+		for _, p := range spec.Profiles {
+			if plan, err := harness.Resolve([]*spec.Spec{s}, p); err == nil {
+				for _, u := range plan.Units {
+					if len(u.Key) != 64 {
+						t.Fatalf("key %q", u.Key)
+					}
+				}
+			}
+		}
+	})
 }

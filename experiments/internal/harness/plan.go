@@ -67,8 +67,22 @@ func Select(specs []*spec.Spec, only *regexp.Regexp) ([]*spec.Spec, error) {
 }
 
 // Resolve expands the specs for profile, decodes and validates every run's
-// parameters into its kind's struct and computes the run keys.
+// parameters into its kind's struct and computes the run keys. The other
+// profiles are expanded and validated too (and then dropped), so a mistake
+// under paper: is reported by the first smoke run, not days later.
 func Resolve(specs []*spec.Spec, profile string) (*Plan, error) {
+	for _, other := range spec.Profiles {
+		if other == profile {
+			continue
+		}
+		if _, err := resolve(specs, other); err != nil {
+			return nil, fmt.Errorf("profile %s: %w", other, err)
+		}
+	}
+	return resolve(specs, profile)
+}
+
+func resolve(specs []*spec.Spec, profile string) (*Plan, error) {
 	p := &Plan{Profile: profile, Specs: specs}
 	byKey := map[string]*Unit{}
 	for _, s := range specs {
@@ -125,7 +139,7 @@ func resolveRun(r *spec.Run, local map[string]*Unit) (*Unit, error) {
 	}
 	pj, err := canonical(params)
 	if err != nil {
-		panic(fmt.Sprintf("harness: kind %q: parameters do not encode as JSON: %v", k.Name(), err))
+		return nil, fmt.Errorf("%s:%d: run %q: its parameters have no run key (%v); write finite numbers", r.Spec.File, r.Line, r.Name, err)
 	}
 	u.Config = map[string]any{
 		"schema":  record.SchemaVersion,

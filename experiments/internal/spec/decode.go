@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strings"
@@ -75,8 +76,10 @@ func walk(file string, n *yaml.Node, t reflect.Type, where string) error {
 	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) {
 		return nil
 	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" && t.Kind() != reflect.Interface {
+		// An empty or ~ value would decode to the zero value: a choice
+		// nobody wrote down, as a missing key would be.
+		return errorf(file, n.Line, "%s: empty value; write the value (an empty or ~ value chooses nothing)", label(where))
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -140,6 +143,28 @@ func walk(file string, n *yaml.Node, t reflect.Type, where string) error {
 		if n.Kind != yaml.ScalarNode {
 			return errorf(file, n.Line, "%s: want a single %s value", label(where), t.Kind())
 		}
+		return checkNumber(file, n, t, where)
+	}
+	return nil
+}
+
+// checkNumber rejects, for a numeric field, what yaml.v3 would accept and
+// change silently: a fraction or exponent for an integer (15.7 truncates to
+// 15, with the run key of 15) and a float that is not finite (NaN and ±Inf
+// pass every range check written as a comparison, and no run key encodes
+// them).
+func checkNumber(file string, n *yaml.Node, t reflect.Type, where string) error {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Tag == "!!float" {
+			return errorf(file, n.Line, "%s: want an integer, got %s", label(where), n.Value)
+		}
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		if n.Decode(&f) == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return errorf(file, n.Line, "%s: want a finite number, got %s", label(where), n.Value)
+		}
 	}
 	return nil
 }
@@ -190,8 +215,10 @@ func Invalid(field string, choices []string, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...), Choices: choices}
 }
 
-// LineOf returns the line of the key at the dotted path in mapping n, or of
-// the deepest key found on the way (n's own line if none).
+// LineOf returns the line that set the value at the dotted path in mapping
+// n: the value's line when it is a scalar or a flow collection (a profile
+// override replaces the value and keeps the base's key), else its key's; or
+// the line of the deepest key found on the way (n's own line if none).
 func LineOf(n *yaml.Node, path string) int {
 	line := n.Line
 	cur := n
@@ -208,6 +235,9 @@ func LineOf(n *yaml.Node, path string) int {
 		}
 		line = cur.Content[j].Line // the key's line
 		cur = cur.Content[j+1]
+	}
+	if cur.Kind == yaml.ScalarNode || cur.Style&yaml.FlowStyle != 0 {
+		line = cur.Line // the value's: a profile override keeps the base's key
 	}
 	return line
 }

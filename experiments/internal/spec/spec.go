@@ -13,6 +13,7 @@ package spec
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -118,7 +119,9 @@ var (
 func Parse(file string, data []byte) (*Spec, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err == io.EOF {
+		return nil, fmt.Errorf("%s: the spec is empty; a spec holds at least name: and runs: (see experiments/specs/README.md)", file)
+	} else if err != nil {
 		return nil, fmt.Errorf("%s: %s", file, fixLines(file, err.Error()))
 	}
 	var extra yaml.Node

@@ -60,6 +60,8 @@ func TestParseErrors(t *testing.T) {
 		{"two documents", "x.yaml", "name: x\nruns:\n  - {name: a, kind: toy}\n---\nname: y\n", []string{"one YAML document"}},
 		{"syntax", "x.yaml", "name: x\nruns: [\n", []string{"x.yaml:"}},
 		{"bad spec name", "x.yaml", "name: X_1\nruns:\n  - {name: a, kind: toy}\n", []string{"x.yaml:1:", "lower-case"}},
+		{"empty file", "x.yaml", "", []string{"x.yaml: the spec is empty", "name", "runs"}},
+		{"comments only", "x.yaml", "# nothing yet\n", []string{"x.yaml: the spec is empty"}},
 		{"seed and seeds", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 1\n    seeds: [1, 2]\n", []string{"x.yaml:6:", "either seed or seeds"}},
 		{"seeds empty", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: []\n", []string{"x.yaml:5:", "non-empty list of seeds"}},
 		{"seeds negative", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seeds: [1, -2]\n", []string{"x.yaml:5:", "seeds: want non-negative integers", `"-2"`}},
@@ -95,6 +97,8 @@ func TestExpandErrors(t *testing.T) {
 		{"matrix not in name", "name: x\nruns:\n  - name: a\n    kind: toy\n    matrix: {k: [1, 2]}\n", []string{"used twice", "{key}"}},
 		{"unknown placeholder", "name: x\nruns:\n  - name: a{j}\n    kind: toy\n", []string{"{j}", "not a matrix key"}},
 		{"bad run name", "name: x\nruns:\n  - name: a b\n    kind: toy\n", []string{`"a b"`}},
+		{"too many plain runs", "name: x\nruns:\n" + plainRuns(MaxRuns+1), []string{"more than 10000 runs"}},
+		{"too many seeds", "name: x\nruns:\n  - name: a{i}\n    kind: toy\n    seeds: [1, 2, 3]\n    matrix:\n      i: [" + intList(MaxRuns/3+1) + "]\n", []string{"more than 10000 runs"}},
 		{"too many", "name: x\nruns:\n  - name: a{i}-{j}\n    kind: toy\n    matrix:\n      i: [" + strings.Repeat("1,", 200) + "1]\n      j: [" + strings.Repeat("1,", 200) + "1]\n", []string{"more than 10000 runs"}},
 	}
 	for _, tt := range tests {
@@ -301,6 +305,13 @@ func TestDecodeStrictErrors(t *testing.T) {
 		{"wrong type", "steps: ten\nopt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", "cannot unmarshal", "ten"}},
 		{"list for scalar", "steps: [1]\nopt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", "params.steps: want a single int"}},
 		{"scalar for struct", "steps: 1\nopt: 3\n", []string{"f.yaml:2:", "params.opt: want a mapping"}},
+		{"NaN", "steps: 1\nopt: {lr: .nan, momentum: 0}\n", []string{"f.yaml:2:", "params.opt.lr: want a finite number", ".nan"}},
+		{"infinity", "steps: 1\nopt: {lr: 1, momentum: -.Inf}\n", []string{"f.yaml:2:", "params.opt.momentum: want a finite number"}},
+		{"fraction for an integer", "steps: 15.7\nopt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", "params.steps: want an integer, got 15.7"}},
+		{"exponent for an integer", "steps: 1e3\nopt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", "params.steps: want an integer"}},
+		{"empty value", "steps:\nopt: {lr: 1, momentum: 0}\n", []string{"f.yaml:1:", "params.steps: empty value", "write the value"}},
+		{"null value", "steps: 1\nopt: {lr: ~, momentum: 0}\n", []string{"f.yaml:2:", "params.opt.lr: empty value"}},
+		{"null mapping", "steps: 1\nopt:\n", []string{"f.yaml:2:", "params.opt: empty value"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -381,3 +392,21 @@ func TestSuggest(t *testing.T) {
 }
 
 func itoa(u uint64) string { return strings.TrimSpace(strings.Replace(sprint(u), " ", "", -1)) }
+
+// plainRuns writes n runs a0, a1, … of kind toy.
+func plainRuns(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: a%d, kind: toy}\n", i)
+	}
+	return b.String()
+}
+
+// intList writes "0, 1, …, n−1".
+func intList(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprint(i)
+	}
+	return strings.Join(parts, ", ")
+}
