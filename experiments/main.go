@@ -17,8 +17,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -229,7 +231,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if sum.Failed > 0 {
 			code = 1
 		}
-		if sum.Changed() {
+		if sum.Changed() || outputsStale(resultsDir) {
 			if c := regen(stdout, stderr, *profile, resultsDir, figuresDir); c != 0 && code == 0 {
 				code = c
 			}
@@ -239,6 +241,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// outputsStale reports whether the verdicts (written by every rebuild of the
+// outputs) are missing or older than a record under resultsDir/runs: a run
+// killed between writing its last record and rebuilding leaves them so, and
+// the next invocation, which computes nothing, must still rebuild them.
+func outputsStale(resultsDir string) bool {
+	out, _ := os.Stat(filepath.Join(resultsDir, "verdicts.md")) // nil when missing
+	stale := false
+	walkErr := filepath.WalkDir(filepath.Join(resultsDir, "runs"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && (out == nil || info.ModTime().After(out.ModTime())) {
+			stale = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return stale && walkErr == nil
 }
 
 // regen rebuilds the outputs of a profile from its records.

@@ -58,8 +58,18 @@ func TestFromSubfolder(t *testing.T) {
 		t.Errorf("smoke record not under <root>/results/smoke/runs: %v", err)
 	}
 	code, out, _ = runCmd(t, "-spec", "../toy-chain.yaml", "-cache", cache, "-profile", "smoke")
-	if code != 0 || !strings.Contains(out, "nothing to compute") {
+	if code != 0 || !strings.Contains(out, "nothing to compute") || strings.Contains(out, "records in") {
 		t.Errorf("second run: %d\n%s", code, out)
+	}
+	// A kill after the last record and before the rebuild leaves the outputs
+	// older than a record: the next invocation rebuilds them.
+	verdicts := filepath.Join(root, "results", "smoke", "verdicts.md")
+	if err := os.Remove(verdicts); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCmd(t, "-spec", "../toy-chain.yaml", "-cache", cache, "-profile", "smoke")
+	if _, err := os.Stat(verdicts); code != 0 || err != nil || !strings.Contains(out, "nothing to compute") || !strings.Contains(out, "3 records in") {
+		t.Errorf("run after a lost rebuild: %d, verdicts %v\n%s", code, err, out)
 	}
 	code, out, _ = runCmd(t, "-tables")
 	if code != 0 || !strings.Contains(out, "0 records") {
