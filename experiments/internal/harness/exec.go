@@ -42,6 +42,10 @@ type Options struct {
 	KernelLevel func() string
 	// Host is the provenance of this invocation; Collect(Root) if zero.
 	Host *provenance.Host
+	// MachineLock is the lock file that keeps timing runs of different
+	// processes apart (see lock.go); "" means $CNET_MACHINE_LOCK, else one
+	// in the system's temporary folder.
+	MachineLock string
 }
 
 // Outcome of a unit in an execution.
@@ -154,6 +158,26 @@ func usesArtifacts(k Kind) bool {
 		return a.UsesArtifacts()
 	}
 	return true
+}
+
+// lockUnit takes the unit's key lock and the machine lock (exclusively for
+// a timing run, shared otherwise), saying when it waits for another process.
+func (e *executor) lockUnit(ctx context.Context, u *Unit, exclusive bool) (func(), error) {
+	name := u.Targets[0].Name()
+	machine, err := acquire(ctx, machineLockPath(e.opt), exclusive, func() {
+		e.disp.line(name, "waiting for a timing run of another process ("+machineLockPath(e.opt)+")")
+	})
+	if err != nil {
+		return nil, err
+	}
+	key, err := acquire(ctx, e.opt.Cache.lockPath(u.Key), true, func() {
+		e.disp.line(name, "waiting: another process is computing this run")
+	})
+	if err != nil {
+		machine()
+		return nil, err
+	}
+	return func() { key(); machine() }, nil
 }
 
 // pruneStale removes, from the record folder of each experiment in the
@@ -413,6 +437,21 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 		return nil
 	}
 	t := u.Targets[0]
+	release, err := e.lockUnit(ctx, u, exclusive)
+	if err != nil {
+		if ctx.Err() != nil {
+			e.finish(u, OutcomeInterrupted, "not started")
+			return nil
+		}
+		return e.fail(u, err, time.Now(), jobs, threads)
+	}
+	defer release()
+	if rec := e.opt.Cache.Result(u.Key); rec != nil && !e.opt.Force {
+		// Another invocation computed it while this one waited.
+		e.disp.line(t.Name(), "computed by another invocation sharing the cache")
+		e.finish(u, OutcomeCached, "")
+		return e.writeTargets(u, rec)
+	}
 	env := &Env{
 		Experiment: t.Experiment, Run: t.Run.Name, Profile: e.plan.Profile, Key: u.Key,
 		Seed: u.Seed, Params: u.Params, Threads: threads,

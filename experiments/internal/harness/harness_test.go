@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/continuousnet/repro/experiments/internal/harness"
@@ -64,7 +65,8 @@ func newDirs(t *testing.T) dirs {
 func execute(t *testing.T, ctx context.Context, p *harness.Plan, d dirs, mod func(*harness.Options)) (*harness.Summary, string) {
 	t.Helper()
 	var out bytes.Buffer
-	opt := harness.Options{Cache: &harness.Cache{Dir: d.cache}, ResultsDir: d.results, Jobs: 2, Out: &out, Host: host}
+	opt := harness.Options{Cache: &harness.Cache{Dir: d.cache}, ResultsDir: d.results, Jobs: 2, Out: &out, Host: host,
+		MachineLock: filepath.Join(filepath.Dir(d.cache), "machine.lock")}
 	if mod != nil {
 		mod(&opt)
 	}
@@ -680,4 +682,43 @@ func FuzzResolve(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Two invocations on one cache (here two executions at once, with their own
+// open files, as two processes would have): every key is computed once, and
+// no timing run of one overlaps a run of the other.
+func TestInvocationsShareACache(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: x\nruns:\n")
+	for i := range 3 {
+		fmt.Fprintf(&b, "  - name: s%d\n    kind: toy\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 20}\n", i, i)
+		fmt.Fprintf(&b, "  - name: e%d\n    kind: toy-exclusive\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 20}\n", i, i)
+	}
+	plan := resolve(t, spec.Quick, parse(t, "x.yaml", b.String()))
+	d := newDirs(t)
+	lock := filepath.Join(filepath.Dir(d.cache), "machine.lock")
+	toykind.ExclusiveOverlap.Store(0)
+	var wg sync.WaitGroup
+	sums := make([]*harness.Summary, 2)
+	errs := make([]error, 2)
+	outs := make([]bytes.Buffer, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			results := filepath.Join(t.TempDir(), "results")
+			sums[i], errs[i] = harness.Execute(context.Background(), plan, harness.Options{Cache: &harness.Cache{Dir: d.cache},
+				ResultsDir: results, Jobs: 2, Out: &outs[i], Host: host, MachineLock: lock})
+		})
+	}
+	wg.Wait()
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Fatalf("invocation %d: %v\n%s", i, errs[i], outs[i].String())
+		}
+	}
+	if ran, cached := sums[0].Ran+sums[1].Ran, sums[0].Cached+sums[1].Cached; ran != 6 || cached != 6 {
+		t.Errorf("ran %d, cached %d; want every one of the 6 keys computed once and taken once\n%s\n%s", ran, cached, outs[0].String(), outs[1].String())
+	}
+	if n := toykind.ExclusiveOverlap.Load(); n != 0 {
+		t.Errorf("%d exclusive runs ran beside another run", n)
+	}
 }
