@@ -15,13 +15,17 @@ import (
 
 // Cache is the folder that holds, per run key:
 //
-//	runs/<key>/result.json   the record of a successful run (the only cache hit)
-//	runs/<key>/failed.json   the record of the last failure (never a hit)
-//	runs/<key>/checkpoint    the last checkpoint of an unfinished run
-//	runs/<key>/artifacts/    what later runs need (trained weights)
+//	runs/<key>/result.json        the record of a successful run (the only cache hit)
+//	runs/<key>/artifacts.json     the SHA-256 of each artifact (a hit needs them to match)
+//	runs/<key>/failed.json        the record of the last failure (never a hit)
+//	runs/<key>/checkpoint         the last checkpoint of an unfinished run
+//	runs/<key>/checkpoint.sha256  its SHA-256 (a mismatch moves it aside)
+//	runs/<key>/artifacts/         what later runs need (trained weights)
+//	locks/<key>.lock              held while an invocation computes the key
 //
 // and costs.json, the measured seconds per unit of work per cost class.
-// Every file is written to a temporary file and renamed.
+// Every file is written to a temporary file and renamed. See verify.go and
+// lock.go for how a damaged entry heals and how invocations share a cache.
 type Cache struct {
 	Dir string
 

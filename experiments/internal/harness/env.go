@@ -1,9 +1,7 @@
 package harness
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -29,7 +27,7 @@ type Env struct {
 	// Needs are the runs this run needs, in the order the spec lists them.
 	Needs []Dep
 
-	ckptPath string
+	cache    *Cache
 	progress func(Progress)
 	logf     func(string)
 }
@@ -64,20 +62,19 @@ func (e *Env) Need(name string) *Dep {
 // RNG state, the step, partial results) so the resumed run ends with the
 // same result as an uninterrupted one.
 func (e *Env) SaveCheckpoint(data []byte) error {
-	return record.WriteFileAtomic(e.ckptPath, data)
+	return e.cache.saveCheckpoint(e.Key, data)
 }
 
 // LoadCheckpoint returns the last checkpoint saved by this run key, and
-// false when there is none (a fresh start).
+// false when there is none (a fresh start). A checkpoint that fails its
+// checksum is moved aside, with a line saying where, and the run starts
+// afresh.
 func (e *Env) LoadCheckpoint() ([]byte, bool, error) {
-	data, err := os.ReadFile(e.ckptPath)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, false, nil
+	data, ok, note, err := e.cache.loadCheckpoint(e.Key)
+	if note != "" {
+		e.Logf("%s", note)
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	return data, true, nil
+	return data, ok, err
 }
 
 // WriteArtifact writes a file into ArtifactDir atomically. name must be a

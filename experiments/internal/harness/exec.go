@@ -114,11 +114,18 @@ type executor struct {
 // committed results in a fresh clone). A unit taken from the results folder
 // has no artifacts, so when a unit that must run reads its needs' artifacts
 // (see ArtifactUser), such needs are left out and will run too.
-func lookup(plan *Plan, c *Cache, resultsDir string) (cached, fromResults map[*Unit]*record.Record) {
-	cached, fromResults = map[*Unit]*record.Record{}, map[*Unit]*record.Record{}
+func lookup(plan *Plan, c *Cache, resultsDir string) (cached, fromResults map[*Unit]*record.Record, healed map[*Unit]string) {
+	cached, fromResults, healed = map[*Unit]*record.Record{}, map[*Unit]*record.Record{}, map[*Unit]string{}
 	run := map[*Unit]bool{}
 	for _, u := range plan.Units {
-		if rec := c.Result(u.Key); rec != nil {
+		rec := c.Result(u.Key)
+		if rec != nil {
+			if why := c.verifyArtifacts(u.Key); why != "" {
+				healed[u] = why
+				rec = nil
+			}
+		}
+		if rec != nil {
 			cached[u] = rec
 		} else if rec := committed(u, resultsDir); rec != nil {
 			fromResults[u] = rec
@@ -138,7 +145,7 @@ func lookup(plan *Plan, c *Cache, resultsDir string) (cached, fromResults map[*U
 			}
 		}
 	}
-	return cached, fromResults
+	return cached, fromResults, healed
 }
 
 // committed returns the successful record of u found in the results folder
@@ -252,7 +259,16 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 			}
 		}
 	} else {
-		cached, fromResults = lookup(plan, opt.Cache, opt.ResultsDir)
+		var healed map[*Unit]string
+		cached, fromResults, healed = lookup(plan, opt.Cache, opt.ResultsDir)
+		for _, u := range plan.Units {
+			if why, ok := healed[u]; ok {
+				fmt.Fprintf(opt.Out, "%s: computing it again: %s\n", u.Targets[0].Name(), why)
+				if err := opt.Cache.dropResult(u.Key); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	var todo []*Unit
 	for _, u := range plan.Units {
@@ -446,7 +462,7 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 		return e.fail(u, err, time.Now(), jobs, threads)
 	}
 	defer release()
-	if rec := e.opt.Cache.Result(u.Key); rec != nil && !e.opt.Force {
+	if rec := e.opt.Cache.Result(u.Key); rec != nil && !e.opt.Force && e.opt.Cache.verifyArtifacts(u.Key) == "" {
 		// Another invocation computed it while this one waited.
 		e.disp.line(t.Name(), "computed by another invocation sharing the cache")
 		e.finish(u, OutcomeCached, "")
@@ -456,7 +472,7 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 		Experiment: t.Experiment, Run: t.Run.Name, Profile: e.plan.Profile, Key: u.Key,
 		Seed: u.Seed, Params: u.Params, Threads: threads,
 		ArtifactDir: e.opt.Cache.artifactDir(u.Key),
-		ckptPath:    e.opt.Cache.ckptPath(u.Key),
+		cache:       e.opt.Cache,
 	}
 	if err := os.MkdirAll(env.ArtifactDir, 0o755); err != nil {
 		return e.fail(u, err, time.Now(), jobs, threads)
@@ -583,10 +599,14 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 	default:
 		rec.Metrics, rec.Series = res.Metrics, res.Series
 		outcome = OutcomeRan
+		if err := e.opt.Cache.writeManifest(u.Key); err != nil {
+			return err
+		}
 		if err := record.Write(e.opt.Cache.resultPath(u.Key), rec); err != nil {
 			return err
 		}
 		os.Remove(e.opt.Cache.ckptPath(u.Key))
+		os.Remove(e.opt.Cache.ckptSumPath(u.Key))
 		os.Remove(e.opt.Cache.failedPath(u.Key))
 		if est, ok := u.Kind.(Estimator); ok {
 			if class, units := est.Work(u.Params); units > 0 {

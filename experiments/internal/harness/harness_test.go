@@ -722,3 +722,93 @@ func TestInvocationsShareACache(t *testing.T) {
 		t.Errorf("%d exclusive runs ran beside another run", n)
 	}
 }
+
+// A cached result whose artifact is deleted or altered is no hit: the run
+// that made it is computed again (the plan and the output say why) and
+// gives the record of an undisturbed run.
+func TestDamagedArtifactHeals(t *testing.T) {
+	chain := "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 5\n    params: {steps: 4, decay: 0.7, mode: walk}\n" +
+		"  - name: b\n    kind: toy\n    needs: [a]\n    params: {steps: 1, decay: 1, mode: sum}\n"
+	for _, damage := range []struct {
+		name string
+		do   func(path string) error
+	}{
+		{"deleted", os.Remove},
+		{"byte flipped", func(p string) error {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			b[0] ^= 1
+			return os.WriteFile(p, b, 0o644)
+		}},
+	} {
+		t.Run(damage.name, func(t *testing.T) {
+			d := newDirs(t)
+			p := resolve(t, spec.Quick, parse(t, "x.yaml", chain))
+			execute(t, context.Background(), p, d, nil)
+			want := resultBytes(t, readRecord(t, d, "x", "a"))
+			artifact := filepath.Join(d.cache, "runs", p.Units[0].Key, "artifacts", "x.bin")
+			if err := damage.do(artifact); err != nil {
+				t.Fatal(err)
+			}
+			fresh := dirs{d.cache, filepath.Join(t.TempDir(), "results")} // no committed records to fall back on
+			var plan bytes.Buffer
+			harness.WritePlan(&plan, p, harness.Estimate(p, &harness.Cache{Dir: d.cache}, ".", fresh.results, 1, false), 1)
+			if !strings.Contains(plan.String(), "will run again (its artifact") {
+				t.Errorf("plan:\n%s", plan.String())
+			}
+			sum, out := execute(t, context.Background(), p, fresh, nil)
+			if sum.Ran != 1 || sum.Cached != 1 || sum.Failed != 0 || !strings.Contains(out, "x/a: computing it again: its artifact "+artifact) {
+				t.Errorf("%s\n%s", sum, out)
+			}
+			if got := resultBytes(t, readRecord(t, fresh, "x", "a")); got != want {
+				t.Errorf("record after healing differs:\n%s\n%s", got, want)
+			}
+			if _, err := os.Stat(artifact); err != nil {
+				t.Errorf("artifact not rewritten: %v", err)
+			}
+		})
+	}
+}
+
+// A checkpoint that fails its checksum is moved aside (named in the output)
+// and the run starts afresh, ending with the record of an undisturbed run.
+func TestDamagedCheckpointRestarts(t *testing.T) {
+	blocking := "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 5\n    params: {steps: 12, decay: 0.7, mode: walk, block_at: 6}\n"
+	d := newDirs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-toykind.Blocked
+		cancel()
+	}()
+	p := resolve(t, spec.Quick, parse(t, "x.yaml", blocking))
+	execute(t, ctx, p, d, nil)
+	ckpt := filepath.Join(d.cache, "runs", p.Units[0].Key, "checkpoint")
+	b, err := os.ReadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	if err := os.WriteFile(ckpt, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The same run (block_at is not part of the key) without the block: a
+	// fresh start must not block again.
+	plain := resolve(t, spec.Quick, parse(t, "x.yaml", strings.Replace(blocking, ", block_at: 6", "", 1)))
+	if plain.Units[0].Key != p.Units[0].Key {
+		t.Fatal("block_at changed the key")
+	}
+	sum, out := execute(t, context.Background(), plain, d, nil)
+	if sum.Ran != 1 || !strings.Contains(out, "the checkpoint "+ckpt+" failed its checksum: moved to "+ckpt+".corrupt-") {
+		t.Fatalf("%s\n%s", sum, out)
+	}
+	if aside, _ := filepath.Glob(ckpt + ".corrupt-*"); len(aside) != 1 {
+		t.Errorf("damaged checkpoint kept as %v", aside)
+	}
+	ref := newDirs(t)
+	execute(t, context.Background(), plain, ref, nil)
+	if got, want := resultBytes(t, readRecord(t, d, "x", "a")), resultBytes(t, readRecord(t, ref, "x", "a")); got != want {
+		t.Errorf("restarted run's result differs from an undisturbed run:\n%s\n%s", got, want)
+	}
+}

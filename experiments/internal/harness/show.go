@@ -45,6 +45,7 @@ type PlanLine struct {
 	Results  bool          // cached in the results folder (committed), not in the cache
 	Stale    string        // non-empty: why the cached result may be out of date
 	Resume   bool          // an unfinished run left a checkpoint
+	Healed   string        // non-empty: why a cached result is computed again (damaged artifacts)
 	Estimate time.Duration // -1 when unknown; 0 when cached
 }
 
@@ -54,16 +55,16 @@ type PlanLine struct {
 // should take from the measured costs.
 func Estimate(plan *Plan, c *Cache, root, resultsDir string, jobs int, force bool) []PlanLine {
 	costs := c.Costs()
-	cached, fromResults := map[*Unit]*record.Record{}, map[*Unit]*record.Record{}
+	cached, fromResults, healed := map[*Unit]*record.Record{}, map[*Unit]*record.Record{}, map[*Unit]string{}
 	if !force {
-		cached, fromResults = lookup(plan, c, resultsDir)
+		cached, fromResults, healed = lookup(plan, c, resultsDir)
 	}
 	type diffKey struct{ commit, dirs string }
 	changed := map[diffKey]string{}
 	var out []PlanLine
 	for _, t := range plan.Targets {
 		u := t.Unit
-		l := PlanLine{Target: t, Estimate: -1}
+		l := PlanLine{Target: t, Estimate: -1, Healed: healed[u]}
 		rec := cached[u]
 		if rec == nil && fromResults[u] != nil {
 			rec, l.Results = fromResults[u], true
@@ -126,6 +127,9 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, jobs int) {
 			state = "will run"
 			if l.Resume {
 				state = "will resume"
+			}
+			if l.Healed != "" {
+				state += " again (" + l.Healed + ")"
 			}
 			if seen[l.Target.Unit] {
 				state += " (shared with an earlier run)"
