@@ -16,7 +16,7 @@ import (
 // Cache is the folder that holds, per run key:
 //
 //	runs/<key>/result.json        the record of a successful run (the only cache hit)
-//	runs/<key>/artifacts.json     the SHA-256 of each artifact (a hit needs them to match)
+//	runs/<key>/artifacts.json     the SHA-256 of result.json and of each artifact (a hit needs them to match)
 //	runs/<key>/failed.json        the record of the last failure (never a hit)
 //	runs/<key>/checkpoint         the last checkpoint of an unfinished run
 //	runs/<key>/checkpoint.sha256  its SHA-256 (a mismatch moves it aside)

@@ -120,7 +120,7 @@ func lookup(plan *Plan, c *Cache, resultsDir string) (cached, fromResults map[*U
 	for _, u := range plan.Units {
 		rec := c.Result(u.Key)
 		if rec != nil {
-			if why := c.verifyArtifacts(u.Key); why != "" {
+			if why := c.verifyEntry(u.Key); why != "" {
 				healed[u] = why
 				rec = nil
 			}
@@ -462,7 +462,7 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 		return e.fail(u, err, time.Now(), jobs, threads)
 	}
 	defer release()
-	if rec := e.opt.Cache.Result(u.Key); rec != nil && !e.opt.Force && e.opt.Cache.verifyArtifacts(u.Key) == "" {
+	if rec := e.opt.Cache.Result(u.Key); rec != nil && !e.opt.Force && e.opt.Cache.verifyEntry(u.Key) == "" {
 		// Another invocation computed it while this one waited.
 		e.disp.line(t.Name(), "computed by another invocation sharing the cache")
 		e.finish(u, OutcomeCached, "")
@@ -599,10 +599,10 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 	default:
 		rec.Metrics, rec.Series = res.Metrics, res.Series
 		outcome = OutcomeRan
-		if err := e.opt.Cache.writeManifest(u.Key); err != nil {
+		if err := record.Write(e.opt.Cache.resultPath(u.Key), rec); err != nil {
 			return err
 		}
-		if err := record.Write(e.opt.Cache.resultPath(u.Key), rec); err != nil {
+		if err := e.opt.Cache.writeManifest(u.Key); err != nil {
 			return err
 		}
 		os.Remove(e.opt.Cache.ckptPath(u.Key))

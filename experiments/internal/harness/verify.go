@@ -19,7 +19,7 @@ import (
 // the plan says why), and a checkpoint that fails its checksum is moved
 // aside, kept for inspection, and the run starts afresh.
 //
-//	runs/<key>/artifacts.json     SHA-256 of every artifact, written with result.json
+//	runs/<key>/artifacts.json     SHA-256 of result.json and of every artifact, written after them
 //	runs/<key>/checkpoint.sha256  SHA-256 of the checkpoint, written with it
 
 func (c *Cache) manifestPath(key string) string {
@@ -32,10 +32,21 @@ func sum256(data []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// writeManifest records the checksum of every file in key's artifact
-// folder.
+// manifest is artifacts.json: the checksums of a cached result and of its
+// artifacts, written after both.
+type manifest struct {
+	Result    string            `json:"result"`    // SHA-256 of result.json
+	Artifacts map[string]string `json:"artifacts"` // file name → SHA-256
+}
+
+// writeManifest records the checksums of key's result and of every file in
+// its artifact folder.
 func (c *Cache) writeManifest(key string) error {
-	m := map[string]string{}
+	res, err := os.ReadFile(c.resultPath(key))
+	if err != nil {
+		return err
+	}
+	m := manifest{Result: sum256(res), Artifacts: map[string]string{}}
 	ents, err := os.ReadDir(c.artifactDir(key))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -48,7 +59,7 @@ func (c *Cache) writeManifest(key string) error {
 		if err != nil {
 			return err
 		}
-		m[e.Name()] = sum256(data)
+		m.Artifacts[e.Name()] = sum256(data)
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -57,23 +68,27 @@ func (c *Cache) writeManifest(key string) error {
 	return record.WriteFileAtomic(c.manifestPath(key), append(data, '\n'))
 }
 
-// verifyArtifacts returns why key's artifacts cannot be trusted, or "". A
+// verifyEntry returns why key's cached result cannot be trusted, or "": its
+// result.json or an artifact is missing or does not match its checksum. A
 // result cached before manifests existed is trusted once: its manifest is
-// written from the artifacts found now.
-func (c *Cache) verifyArtifacts(key string) string {
+// written from the files found now.
+func (c *Cache) verifyEntry(key string) string {
 	data, err := os.ReadFile(c.manifestPath(key))
 	if errors.Is(err, os.ErrNotExist) {
 		if err := c.writeManifest(key); err != nil {
-			return "its artifacts cannot be read: " + err.Error()
+			return "its files cannot be read: " + err.Error()
 		}
 		return ""
 	}
-	var m map[string]string
-	if err != nil || json.Unmarshal(data, &m) != nil {
-		return "its artifact manifest " + c.manifestPath(key) + " is damaged"
+	var m manifest
+	if err != nil || json.Unmarshal(data, &m) != nil || m.Result == "" {
+		return "its manifest " + c.manifestPath(key) + " is damaged"
 	}
-	names := make([]string, 0, len(m))
-	for n := range m {
+	if b, err := os.ReadFile(c.resultPath(key)); err != nil || sum256(b) != m.Result {
+		return "its result " + c.resultPath(key) + " does not match its checksum"
+	}
+	names := make([]string, 0, len(m.Artifacts))
+	for n := range m.Artifacts {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -83,7 +98,7 @@ func (c *Cache) verifyArtifacts(key string) string {
 		switch {
 		case err != nil:
 			return fmt.Sprintf("its artifact %s is missing", p)
-		case sum256(b) != m[n]:
+		case sum256(b) != m.Artifacts[n]:
 			return fmt.Sprintf("its artifact %s does not match its checksum", p)
 		}
 	}
