@@ -5,17 +5,17 @@
 //
 // The data live in YAML files beside this package, embedded in the binary:
 //
-//   - criteria_quick.yaml: the quick-profile criteria of issue 8, committed
-//     before any quick result existed;
-//   - reported_paper.yaml: the paper's reported numbers (paper.md §2–§4),
+//   - criteria_quick.yaml: the quick-profile criteria, committed before any
+//     quick result existed;
+//   - reported_paper.yaml: the paper's reported numbers (paper/README.md),
 //     checked at the paper profile;
 //   - smoke.yaml: smoke-profile checks that each experiment produced its
 //     outputs;
 //   - figures.yaml: what each paper figure and table is, and which reading of
 //     Figure 3 this project draws.
 //
-// Every entry names its source as paper.md labels it ([CODE], [NB],
-// [README], [INFERRED], [UNCONFIRMED]) and where in that source the number
+// Every entry names its source with the labels of paper/README.md ([CODE],
+// [NB], [README], [INFERRED], [UNCONFIRMED]) and where in that source the number
 // is, so a verdict can always be traced back to the paper or the notebook.
 package paper
 
@@ -42,7 +42,7 @@ var entryFiles embed.FS
 //go:embed figures.yaml
 var figuresFile []byte
 
-// Source labels, exactly as paper.md uses them.
+// Source labels, as paper/README.md defines them.
 var SourceLabels = []string{"[CODE]", "[NB]", "[README]", "[INFERRED]", "[UNCONFIRMED]"}
 
 // Profiles of the harness.
@@ -83,7 +83,7 @@ const (
 // Entry is one reported number or pre-registered criterion.
 type Entry struct {
 	ID         string `yaml:"id"`
-	Claim      string `yaml:"claim"`      // a, b, c or d (issue 8)
+	Claim      string `yaml:"claim"`      // a, b, c or d (the claims in paper/README.md)
 	Experiment string `yaml:"experiment"` // spec name
 	Run        string `yaml:"run"`        // run name within the experiment
 	// Metric is a metric name of the run's record, or a point of one of its

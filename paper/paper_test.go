@@ -36,7 +36,7 @@ func TestEmbeddedDataValid(t *testing.T) {
 }
 
 // Every claim has rows at every profile, and the pre-registered quick
-// criteria of issue 8 are all present with their thresholds.
+// criteria are all present with their pre-registered thresholds.
 func TestCoverage(t *testing.T) {
 	for _, p := range Profiles {
 		for _, c := range []string{"a", "b", "c", "d"} {
@@ -78,7 +78,7 @@ func TestCoverage(t *testing.T) {
 		}
 		got[e.Metric] = true
 		if e.Direction != w.dir || e.Value != w.v || e.tol() != 0 || e.Criterion == "" {
-			t.Errorf("%s: %s %g tol %g criterion %q; issue 8 says %s %g exactly", e.ID, e.Direction, e.Value, e.tol(), e.Criterion, w.dir, w.v)
+			t.Errorf("%s: %s %g tol %g criterion %q; pre-registered as %s %g exactly", e.ID, e.Direction, e.Value, e.tol(), e.Criterion, w.dir, w.v)
 		}
 		if e.Run == "summary" && len(e.Requires) == 0 {
 			t.Errorf("%s: a CIFAR criterion without the quality floor", e.ID)
@@ -234,7 +234,7 @@ func fakeLookup(recs map[string]fakeRec) Lookup {
 
 func TestJudge(t *testing.T) {
 	crit := Entry{ID: "c", Claim: "c", Experiment: "incremental-training", Run: "summary", Metric: "ratio",
-		Direction: AtLeast, Value: 1.3, Criterion: "ratio ≥ 1.3", Source: "[INFERRED]", Location: "issue 8", Profiles: []string{"quick"},
+		Direction: AtLeast, Value: 1.3, Criterion: "ratio ≥ 1.3", Source: "[INFERRED]", Location: "pre-registered quick criteria", Profiles: []string{"quick"},
 		Requires: []Guard{{Experiment: "incremental-training", Run: "train/a", Metric: "acc_full_test", Direction: AtLeast, Value: 0.45}}}
 	acc := Entry{ID: "p", Claim: "b", Experiment: "rk-consistency", Run: "sweep/x", Metric: "accuracy{eval=euler}@2", Unit: "%",
 		Direction: Within, Value: 90.9, AbsTol: 1, Source: "[NB]", Location: "cell 18", Profiles: []string{"paper"}}
@@ -243,7 +243,7 @@ func TestJudge(t *testing.T) {
 	rng := Entry{ID: "r", Claim: "a", Experiment: "resnets-as-integrators", Run: "pendulum", Metric: "e", Direction: Within,
 		Range: []float64{0.1, 1.5}, Source: "[NB]", Location: "cell 40", Profiles: []string{"paper"}}
 	fin := Entry{ID: "s", Claim: "d", Experiment: "coarsening", Run: "summary", Metric: "m", Direction: Finite,
-		Source: "[INFERRED]", Location: "issue 8", Profiles: []string{"smoke"}}
+		Source: "[INFERRED]", Location: "pre-registered quick criteria", Profiles: []string{"smoke"}}
 	skipped := acc
 	skipped.Skip = "no CIFAR-100"
 	ok := func(m map[string]float64) fakeRec { return fakeRec{status: StatusOK, metrics: m} }
@@ -360,7 +360,7 @@ func TestForProfileNarrows(t *testing.T) {
 // seeds alone.
 func TestJudgeSeeds(t *testing.T) {
 	crit := Entry{ID: "c", Claim: "c", Experiment: "incremental-training", Run: "summary", Metric: "ratio",
-		Direction: AtLeast, Value: 1.3, Criterion: "ratio ≥ 1.3", Source: "[INFERRED]", Location: "issue 8", Profiles: []string{"quick"},
+		Direction: AtLeast, Value: 1.3, Criterion: "ratio ≥ 1.3", Source: "[INFERRED]", Location: "pre-registered quick criteria", Profiles: []string{"quick"},
 		Requires: []Guard{{Experiment: "incremental-training", Run: "train/a", Metric: "acc_full_test", Direction: AtLeast, Value: 0.45}}}
 	ok := func(vs ...float64) []Measurement {
 		var ms []Measurement

@@ -36,7 +36,7 @@ const (
 	// TorchDefault mimics PyTorch's default nn.Linear init, U(−1/√fan_in,
 	// 1/√fan_in) for weights and biases: what the authors' RK4 pendulum
 	// model actually got, because its Xavier init call was applied to the
-	// wrong object (paper.md E1).
+	// wrong object (paper/README.md E1).
 	TorchDefault
 )
 

@@ -185,7 +185,7 @@ func DefaultConfig() Config {
 }
 
 // V1Config returns DefaultConfig with the arXiv-v1 code's 7×7 stem: the
-// network whose parameter counts paper.md §1 lists (172,863 at K = 1 for
+// network whose parameter counts paper/README.md lists (172,863 at K = 1 for
 // α = 16).
 func V1Config() Config {
 	c := DefaultConfig()

@@ -361,7 +361,7 @@ func TestStepDoubling(t *testing.T) {
 }
 
 func TestNumParams(t *testing.T) {
-	// The authors' arXiv-v1 CIFAR-10 net (α = 16, 7×7 stem, final BN): paper.md §1.
+	// The authors' arXiv-v1 CIFAR-10 net (α = 16, 7×7 stem, final BN): paper/README.md, The model.
 	// The 3×3 stem has (49−9)·3·16 = 1920 weights fewer.
 	for _, tc := range []struct {
 		stem Stem

@@ -10,7 +10,7 @@ import (
 // ResNetV2 is the baseline of the authors' post-v1 code
 // (residual_net/ResNetv2.py, "ResNetv2", adapted there from
 // bearpaw/pytorch-classification), used for their ResNet-20 and ResNet-52
-// comparison rows (paper.md E8). Depth 6n+2:
+// comparison rows (paper/README.md E8). Depth 6n+2:
 //
 //	stem: conv3×3 (no bias, padding 1) → BN → ReLU
 //	3 stages of n basic blocks, widths α, 2α, 4α (stride 2 at the first block of stages 2 and 3):

@@ -10,7 +10,7 @@ import (
 	"github.com/continuousnet/repro/nnlib/rng"
 )
 
-// quickModel returns the quick profile's model configuration (issue 8):
+// quickModel returns the quick profile's model configuration (fixed before its first run):
 // α = 16, 3×3 stem, ReLU-before-BN unit, per-piece BN, no SkipInit, ε = 1.
 func quickModel(scheme string, k int) odenet.Config {
 	p := TrainParams{Dataset: "cifar10", Width: 16, Stem: "3x3", Unit: "conv-relu-bn", BN: "per-piece",

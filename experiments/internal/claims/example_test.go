@@ -9,7 +9,7 @@ import (
 // The model of a cifar-train run: the quick profile's RK4-classic net at
 // K = 4 (ReLU-before-BN unit, no SkipInit, no final BN). Its 463,130
 // parameters are the count the authors' notebook prints for their K = 4
-// "SingleSegment" net (paper.md E2).
+// "SingleSegment" net (paper/README.md E2).
 func ExampleTrainParams_ModelConfig() {
 	p := claims.TrainParams{Dataset: "cifar10", TrainPerClass: 500, Width: 16, Stem: "3x3", Unit: "conv-relu-bn",
 		BN: "per-piece", Epsilon: 1, Scheme: "rk4-classic", K0: 4, KnotRule: "next-piece", Batch: 128, DropLast: true}

@@ -44,7 +44,7 @@ func TestSpecsResolveAndShareRuns(t *testing.T) {
 	}
 }
 
-// The quick profile is issue 8's: spot-check the settings that decide the budget.
+// The quick profile as fixed before its first run: spot-check the settings that decide the budget.
 func TestQuickProfileSettings(t *testing.T) {
 	var specs []*spec.Spec
 	for _, n := range cifarSpecs {
@@ -75,7 +75,7 @@ func TestQuickProfileSettings(t *testing.T) {
 		}
 	}
 	if len(models) != 5 {
-		t.Errorf("training runs %v, want the 5 models of issue 8", models)
+		t.Errorf("training runs %v, want the quick profile's 5 models", models)
 	}
 	for name, s := range seeds {
 		if !slices.Equal(s, []uint64{1, 2, 3}) {
@@ -84,7 +84,7 @@ func TestQuickProfileSettings(t *testing.T) {
 	}
 }
 
-// The specs' nets have the authors' parameter counts (paper.md §1, E2):
+// The specs' nets have the authors' parameter counts (paper/README.md, The model):
 // the quick (and paper rk-consistency) ReLU-before-BN nets are the
 // notebook's "SingleSegment" nets (170,810 at K = 1, 463,130 at K = 4), the
 // paper profile's Table 1 nets the v1 code's (172,863 at K = 1, 3,193,596 at

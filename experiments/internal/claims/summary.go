@@ -16,7 +16,7 @@ import (
 // (a, b), (c) and (d) from the records of the runs they need, and nothing
 // else. Each also writes quality_ok_<model> (1 or 0) for every cifar-train
 // run it needs, <model> being the run name without "train/": whether the
-// model reached QualityFloor on the whole test set (issue 8: below it the
+// model reached QualityFloor on the whole test set (below it the
 // claim's rows are ERROR, "profile too small"). A ratio whose denominator
 // is not positive is left out (records hold finite numbers only) and
 // logged; its parts are recorded beside it.

@@ -281,7 +281,7 @@ func (trainKind) Run(ctx context.Context, env *harness.Env) (*harness.Result, er
 	}
 
 	sched := nnlib.MultiStep(p.LR, p.LRGamma, p.LRSteps...)
-	// The authors normalise CIFAR-100 with the CIFAR-10 constants too (paper.md E3).
+	// The authors normalise CIFAR-100 with the CIFAR-10 constants too (paper/README.md E3).
 	it := datasets.NewIterator(train, datasets.BatchConfig{BatchSize: p.Batch, DropLast: p.DropLast, Shuffle: true, Pad: p.CropPad, Flip: p.Flip,
 		Mean: datasets.CIFAR10Mean, Std: datasets.CIFAR10Std, Layout: datasets.ChannelMajor, Seed: env.Seed, Prefetch: true})
 	defer it.Close()

@@ -10,7 +10,7 @@
 // comes from a named nnlib/rng stream. The package returns plain structs and
 // writes no files; the harness records and plots them.
 //
-// Settings follow the authors' "omega" code (paper.md E1): data on
+// Settings follow the authors' "omega" code (paper/README.md E1): data on
 // linspace(0, 10, 1000), batches of 128 random one-step pairs, Adam lr 1e-4,
 // 25,000 iterations, L1 loss inside Euler and MSE inside RK4-3/8; the
 // convergence test integrates from the exact x(0) on linspace(0, 5, nt) with
@@ -33,7 +33,7 @@ type Training struct {
 	// Loss is "l1" (mean absolute error) or "mse".
 	Loss string `yaml:"loss" json:"loss"`
 	// Init overrides Config.Init for this model when not empty. The
-	// authors' RK4 model effectively got "torch-default" (paper.md E1: its
+	// authors' RK4 model effectively got "torch-default" (paper/README.md E1: its
 	// Xavier init call was applied to the wrong object); PaperConfig keeps
 	// Xavier for both, as the paper describes.
 	Init string `yaml:"init,omitempty" json:"init,omitempty"`
@@ -71,7 +71,7 @@ type Config struct {
 	OscDamping float64 `yaml:"osc_damping" json:"osc_damping"`
 }
 
-// PaperConfig returns the authors' settings (paper.md E1, E1b).
+// PaperConfig returns the authors' settings (paper/README.md E1, E1b).
 func PaperConfig() Config {
 	return Config{
 		Seed: 0, G: 9.81, Theta0: 3 * math.Pi / 4, TData: 10, NData: 1000,

@@ -102,7 +102,7 @@ func Evaluate(ctx context.Context, cfg Config, models []*Model) (*Result, error)
 	return res, nil
 }
 
-// Criterion is one pre-registered criterion of claim (a) (issue 8): a
+// Criterion is one pre-registered criterion of claim (a) (fixed before its first run): a
 // measured value and the bound it must satisfy.
 type Criterion struct {
 	Name        string  // metric name, e.g. "eul_eul_dip_ratio"

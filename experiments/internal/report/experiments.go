@@ -208,7 +208,7 @@ func oscillatorTable(recs []*record.Record) *table {
 			reported[e.Metric] = e
 		}
 	}
-	t := &table{title: "Linear oscillator: operator learning (paper.md E1b)",
+	t := &table{title: "Linear oscillator: operator learning (E1b in paper/README.md)",
 		header: []string{"quantity", "meaning", "measured", "reported", "source"}}
 	seen := map[string]bool{}
 	for _, r := range recs {
