@@ -42,13 +42,26 @@ import (
 var specsFS embed.FS
 
 // regenerate rebuilds tables, figures and verdicts from the records alone
-// and prints the verdicts.
-func regenerate(w io.Writer, profile, resultsDir, figuresDir string, recs []*record.Record) error {
+// and prints a line per claim for the experiments named (all when nil),
+// with the paths of the full verdict tables.
+func regenerate(w io.Writer, profile, resultsDir, figuresDir string, recs []*record.Record, experiments []string) error {
 	s, err := report.Regenerate(report.Options{Profile: profile, ResultsDir: resultsDir, FiguresDir: figuresDir}, recs)
 	if err != nil {
 		return err
 	}
-	return report.PrintVerdicts(w, s.Verdicts)
+	return report.PrintSummary(w, s.Verdicts, experiments, displayPath(filepath.Join(resultsDir, "verdicts.md")),
+		displayPath(filepath.Join(resultsDir, "verdicts.csv")))
+}
+
+// displayPath is path relative to the working directory when it lies below
+// it, else path.
+func displayPath(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return path
 }
 
 // setThreads and kernelLevel connect the harness to nnlib's process-wide
@@ -146,7 +159,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	resultsDir, figuresDir := harness.ProfileDirs(root, *profile)
 
 	if *tables || *figures {
-		return regen(stdout, stderr, *profile, resultsDir, figuresDir)
+		return regen(stdout, stderr, *profile, resultsDir, figuresDir, nil)
 	}
 
 	var specs []*spec.Spec
@@ -232,7 +245,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			code = 1
 		}
 		if sum.Changed() || outputsStale(resultsDir) {
-			if c := regen(stdout, stderr, *profile, resultsDir, figuresDir); c != 0 && code == 0 {
+			if c := regen(stdout, stderr, *profile, resultsDir, figuresDir, specNames(specs)); c != 0 && code == 0 {
 				code = c
 			}
 		}
@@ -263,15 +276,25 @@ func outputsStale(resultsDir string) bool {
 	return stale && walkErr == nil
 }
 
-// regen rebuilds the outputs of a profile from its records.
-func regen(stdout, stderr io.Writer, profile, resultsDir, figuresDir string) int {
+// specNames lists the experiments of specs.
+func specNames(specs []*spec.Spec) []string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// regen rebuilds the outputs of a profile from its records and summarises
+// the verdicts of experiments (all when nil).
+func regen(stdout, stderr io.Writer, profile, resultsDir, figuresDir string, experiments []string) int {
 	recs, err := harness.Records(resultsDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "experiments: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "%d records in %s\n", len(recs), resultsDir)
-	if err := regenerate(stdout, profile, resultsDir, figuresDir, recs); err != nil {
+	if err := regenerate(stdout, profile, resultsDir, figuresDir, recs, experiments); err != nil {
 		fmt.Fprintf(stderr, "experiments: %v\n", err)
 		return 1
 	}

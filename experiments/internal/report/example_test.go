@@ -57,20 +57,18 @@ func ExampleRegenerate() {
 	// map[PASS:6 SKIP:8]
 }
 
-// Print verdicts as a text table, with the count per claim.
-func ExamplePrintVerdicts() {
-	vs := []paper.Verdict{{
-		Claim: "d", Experiment: "coarsening", Metric: "rk438_nt4_over_nt2_time",
-		Reported: "inference time Nt=4 / Nt=2 ≥ 1.7", Measured: "1.93", Tolerance: ">= 1.7", Verdict: paper.Pass,
-	}}
-	if err := report.PrintVerdicts(os.Stdout, vs); err != nil {
+// Print one line per claim for a terminal, and where the full tables are.
+func ExamplePrintSummary() {
+	vs := []paper.Verdict{
+		{Claim: "d", Experiment: "coarsening", Metric: "rk438_nt2_vs_nt4_drop_pts", Measured: "1.2", Tolerance: "<= 3", Verdict: paper.Pass},
+		{Claim: "d", Experiment: "coarsening", Metric: "rk438_nt4_over_nt2_time", Measured: "1.52 ± 0.04 (3)", Tolerance: ">= 1.7", Verdict: paper.Fail},
+		{Claim: "c", Experiment: "incremental-training", Metric: "scratch_over_refined_time", Measured: "1.8", Tolerance: ">= 1.3", Verdict: paper.Pass},
+	}
+	if err := report.PrintSummary(os.Stdout, vs, []string{"coarsening"}, "results/verdicts.md", "results/verdicts.csv"); err != nil {
 		panic(err)
 	}
 	// Output:
-	// ┌───────┬────────────┬─────────────────────────┬──────────────────────────────────┬──────────┬───────────┬─────────┬────────┐
-	// │ claim │ experiment │         metric          │             reported             │ measured │ tolerance │ verdict │ reason │
-	// ├───────┼────────────┼─────────────────────────┼──────────────────────────────────┼──────────┼───────────┼─────────┼────────┤
-	// │ d     │ coarsening │ rk438_nt4_over_nt2_time │ inference time Nt=4 / Nt=2 ≥ 1.7 │ 1.93     │ >= 1.7    │ PASS    │        │
-	// └───────┴────────────┴─────────────────────────┴──────────────────────────────────┴──────────┴───────────┴─────────┴────────┘
-	// - claim d: 1 PASS
+	// claim d: 1 PASS, 1 FAIL · rk438_nt4_over_nt2_time 1.52 ± 0.04 (3) (>= 1.7) FAIL
+	// full table: results/verdicts.md
+	// full table: results/verdicts.csv
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/continuousnet/repro/experiments/internal/record"
 	"github.com/continuousnet/repro/paper"
@@ -299,17 +300,34 @@ func TestRegenerateOptionErrors(t *testing.T) {
 	}
 }
 
-func TestPrintVerdicts(t *testing.T) {
+// The terminal summary: a line per claim, none wider than SummaryWidth,
+// only the selected experiments' rows.
+func TestPrintSummary(t *testing.T) {
 	_, s := quickOutputs(t)
 	var b bytes.Buffer
-	if err := PrintVerdicts(&b, s.Verdicts); err != nil {
+	if err := PrintSummary(&b, s.Verdicts, nil, "results/verdicts.md"); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"rk4_eul_slope", "FAIL", "claim a:", "claim d:"} {
+	for _, want := range []string{"claim a: 6 PASS, 1 FAIL · rk4_eul_slope", "claim d:", "full table: results/verdicts.md"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if n := utf8.RuneCountInString(l); n > SummaryWidth {
+			t.Errorf("%d runes: %s", n, l)
+		}
+	}
+	b.Reset()
+	if err := PrintSummary(&b, s.Verdicts, []string{"coarsening"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(b.String()); strings.Count(got, "\n") != 0 || !strings.HasPrefix(got, "claim d:") {
+		t.Errorf("-only coarsening printed:\n%s", got)
+	}
+	if got := clip("abcdef", 4); got != "abc…" {
+		t.Errorf("clip: %q", got)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -139,29 +140,55 @@ func verdictCounts(vs []paper.Verdict) []string {
 	return out
 }
 
-// PrintVerdicts prints the verdicts as a text table for a terminal or a log,
-// followed by the count per claim. Long criteria and reasons wrap.
-func PrintVerdicts(w io.Writer, vs []paper.Verdict) error {
-	tab := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithRowMaxWidth(40),
-	)
-	tab.Header([]string{"claim", "experiment", "metric", "reported", "measured", "tolerance", "verdict", "reason"})
+// SummaryWidth is the widest line PrintSummary writes: the wide verdict
+// table stays in results/verdicts.md and .csv.
+const SummaryWidth = 100
+
+// PrintSummary prints, for a terminal or a log, one line per claim — its
+// verdict counts and its key row (the first that does not pass, else the
+// first) — for the verdicts of the given experiments (all when nil), then
+// the paths of the full tables. No line is wider than SummaryWidth runes.
+func PrintSummary(w io.Writer, vs []paper.Verdict, experiments []string, tables ...string) error {
+	var keep []paper.Verdict
 	for _, v := range vs {
-		if err := tab.Append([]string{v.Claim, v.Experiment, v.Metric, v.Reported, orDash(v.Measured), v.Tolerance, v.Verdict, v.Reason}); err != nil {
+		if experiments == nil || slices.Contains(experiments, v.Experiment) {
+			keep = append(keep, v)
+		}
+	}
+	counts := verdictCounts(keep)
+	var claims []string
+	key := map[string]paper.Verdict{}
+	for _, v := range keep {
+		k, seen := key[v.Claim]
+		if !seen {
+			claims = append(claims, v.Claim)
+		}
+		if !seen || (k.Verdict == paper.Pass || k.Verdict == paper.Skip) && v.Verdict != paper.Pass && v.Verdict != paper.Skip {
+			key[v.Claim] = v
+		}
+	}
+	for i, c := range claims {
+		k := key[c]
+		line := strings.TrimPrefix(counts[i], "- ") + " · " + k.Metric + " " + orDash(k.Measured) + " (" + k.Tolerance + ") " + k.Verdict
+		if _, err := fmt.Fprintln(w, clip(line, SummaryWidth)); err != nil {
 			return err
 		}
 	}
-	if err := tab.Render(); err != nil {
-		return err
-	}
-	for _, l := range verdictCounts(vs) {
-		if _, err := fmt.Fprintln(w, l); err != nil {
+	for _, t := range tables {
+		if _, err := fmt.Fprintln(w, clip("full table: "+t, SummaryWidth)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// clip shortens s to at most n runes, ending it with "…" when cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // perSeed lists a multi-seed row's per-seed values ("" for one seed).
