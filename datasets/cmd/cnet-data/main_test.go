@@ -49,7 +49,10 @@ func TestRun(t *testing.T) {
 		{"present and missing", func(t *testing.T, dir string) { writeCIFAR10Extracted(t, dir) }, []string{"-download=false"}, 0,
 			[]string{"== cifar10", "train:", "10 images of 3x32x32", "airplane 1, automobile 1", "test:", "2 images", "status:   OK", "none published",
 				"== cifar100", "MISSING", "cifar-100-binary.tar.gz  md5:03b5dce01913d631647c71ecec9e9cb8  from https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",
-				"download: skipped", "every dataset present verifies"}, 0, ""},
+				"download: skipped", "summary:", "cifar10        present and verified", "cifar100       MISSING: the CIFAR-100 rows of Table 1 (paper profile) SKIP",
+				"fashion-mnist  MISSING: no experiment uses it", "every dataset present verifies, and the quick profile has all it needs"}, 0, ""},
+		{"nothing", func(t *testing.T, dir string) {}, []string{"-download=false"}, 1,
+			[]string{"cifar10        MISSING: claims (b), (c), (d) and the CIFAR row of (a) SKIP", "result: INCOMPLETE", "will SKIP"}, 0, ""},
 		{"short record", func(t *testing.T, dir string) {
 			bin := writeCIFAR10Extracted(t, dir)
 			if err := os.WriteFile(filepath.Join(bin, "data_batch_3.bin"), make([]byte, 3073+5), 0o644); err != nil {
@@ -60,8 +63,8 @@ func TestRun(t *testing.T) {
 			bin := writeCIFAR10Extracted(t, dir)
 			os.Remove(filepath.Join(bin, "test_batch.bin"))
 		}, []string{"-download=false"}, 1, []string{"INCOMPLETE", "test_batch.bin is missing"}, 0, ""},
-		{"download fails verification", func(t *testing.T, dir string) {}, []string{"-mirror", srv.URL + "/mirror"}, 0,
-			[]string{"download: " + srv.URL + "/mirror/cifar-10-binary.tar.gz ... failed", "checksum mismatch", "MISSING"}, 3, "cifar10/cifar-10-binary.tar.gz"},
+		{"download fails verification", func(t *testing.T, dir string) {}, []string{"-mirror", srv.URL + "/mirror"}, 1,
+			[]string{"download: " + srv.URL + "/mirror/cifar-10-binary.tar.gz ... failed", "checksum mismatch", "MISSING", "result: INCOMPLETE"}, 3, "cifar10/cifar-10-binary.tar.gz"},
 		{"bad flag", func(t *testing.T, dir string) {}, []string{"-nonsense"}, 2, nil, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
