@@ -204,7 +204,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cache := &harness.Cache{Dir: *cacheDir}
 	if *plan {
-		harness.WritePlan(stdout, p, harness.Estimate(p, cache, root, resultsDir, *jobs, *force), *jobs)
+		harness.WritePlan(stdout, p, harness.Estimate(p, cache, root, *jobs, *force), *jobs)
 		return 0
 	}
 
@@ -243,6 +243,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, sum.String())
 		if sum.Failed > 0 {
 			code = 1
+		}
+		if len(sum.Reproduced) > 0 {
+			if err := harness.WriteReproduction(resultsDir, sum.Reproduced); err != nil {
+				fmt.Fprintf(stderr, "experiments: %v\n", err)
+				code = 1
+			}
+			fmt.Fprintf(stdout, "%s: %s\n", harness.ReproductionLine(sum.Reproduced), displayPath(filepath.Join(resultsDir, "reproduction.md")))
 		}
 		if sum.Changed() || outputsStale(resultsDir) {
 			if c := regen(stdout, stderr, *profile, resultsDir, figuresDir, specNames(specs)); c != 0 && code == 0 {

@@ -207,9 +207,6 @@ func (summaryB) Version() int              { return 1 }
 func (summaryB) NewParams() harness.Params { return &SummaryBParams{} }
 func (summaryB) Exclusive() bool           { return false }
 
-// UsesArtifacts is false: a summary reads its needs' records only, so
-// committed records serve it without retraining.
-func (summaryB) UsesArtifacts() bool { return false }
 func (summaryB) Run(_ context.Context, env *harness.Env) (*harness.Result, error) {
 	p := env.Params.(*SummaryBParams)
 	m, err := computeB(env, depsOf(env), p)
@@ -276,9 +273,6 @@ func (summaryC) Version() int              { return 1 }
 func (summaryC) NewParams() harness.Params { return &SummaryCParams{} }
 func (summaryC) Exclusive() bool           { return false }
 
-// UsesArtifacts is false: a summary reads its needs' records only, so
-// committed records serve it without retraining.
-func (summaryC) UsesArtifacts() bool { return false }
 func (summaryC) Run(_ context.Context, env *harness.Env) (*harness.Result, error) {
 	m, err := computeC(env, depsOf(env), env.Params.(*SummaryCParams))
 	if err != nil {
@@ -325,9 +319,6 @@ func (summaryD) Version() int              { return 1 }
 func (summaryD) NewParams() harness.Params { return &SummaryDParams{} }
 func (summaryD) Exclusive() bool           { return false }
 
-// UsesArtifacts is false: a summary reads its needs' records only, so
-// committed records serve it without retraining.
-func (summaryD) UsesArtifacts() bool { return false }
 func (summaryD) Run(_ context.Context, env *harness.Env) (*harness.Result, error) {
 	m, err := computeD(env, depsOf(env), env.Params.(*SummaryDParams))
 	if err != nil {

@@ -69,6 +69,9 @@ type Summary struct {
 	Written     int // records written under ResultsDir
 	Pruned      int // stale records removed from ResultsDir (see pruneStale)
 	Wall        time.Duration
+	// Reproduced compares each record computed by this invocation with the
+	// committed record of the same key it replaces (see reproduce.go).
+	Reproduced []Reproduction
 }
 
 // Changed reports whether the execution wrote or removed any record (so
@@ -105,66 +108,26 @@ type executor struct {
 	// of skips (a missing dataset), so a dependant's reason names it once
 	// instead of nesting every link (guarded by mu).
 	skipRoot map[string]string
-
-	fromResults map[*Unit]*record.Record // units taken from committed records (read-only after set-up)
 }
 
-// lookup finds the units whose result exists: in the cache, or in the
-// results folder (a record of a target with the unit's key and status ok:
-// committed results in a fresh clone). A unit taken from the results folder
-// has no artifacts, so when a unit that must run reads its needs' artifacts
-// (see ArtifactUser), such needs are left out and will run too.
-func lookup(plan *Plan, c *Cache, resultsDir string) (cached, fromResults map[*Unit]*record.Record, healed map[*Unit]string) {
-	cached, fromResults, healed = map[*Unit]*record.Record{}, map[*Unit]*record.Record{}, map[*Unit]string{}
-	run := map[*Unit]bool{}
+// lookup finds the units whose result is in the local cache and verifies
+// (see verifyEntry); healed says why a cached result that does not is
+// computed again. Committed records in the results folder are the reference
+// a run is compared with, never a hit: a fresh clone recomputes everything.
+func lookup(plan *Plan, c *Cache) (cached map[*Unit]*record.Record, healed map[*Unit]string) {
+	cached, healed = map[*Unit]*record.Record{}, map[*Unit]string{}
 	for _, u := range plan.Units {
 		rec := c.Result(u.Key)
-		if rec != nil {
-			if why := c.verifyEntry(u.Key); why != "" {
-				healed[u] = why
-				rec = nil
-			}
-		}
-		if rec != nil {
-			cached[u] = rec
-		} else if rec := committed(u, resultsDir); rec != nil {
-			fromResults[u] = rec
-		} else {
-			run[u] = true
-		}
-	}
-	for i := len(plan.Units) - 1; i >= 0; i-- { // dependants come after their needs
-		u := plan.Units[i]
-		if !run[u] || !usesArtifacts(u.Kind) {
+		if rec == nil {
 			continue
 		}
-		for _, n := range u.Needs {
-			if fromResults[n] != nil {
-				delete(fromResults, n)
-				run[n] = true
-			}
+		if why := c.verifyEntry(u.Key); why != "" {
+			healed[u] = why
+			continue
 		}
+		cached[u] = rec
 	}
-	return cached, fromResults, healed
-}
-
-// committed returns the successful record of u found in the results folder
-// under one of its targets' paths, with u's key, or nil.
-func committed(u *Unit, resultsDir string) *record.Record {
-	for _, t := range u.Targets {
-		r, err := record.Read(RecordPath(resultsDir, t.Experiment, t.Run.Name))
-		if err == nil && r.Key == u.Key && r.Status == record.StatusOK {
-			return r
-		}
-	}
-	return nil
-}
-
-func usesArtifacts(k Kind) bool {
-	if a, ok := k.(ArtifactUser); ok {
-		return a.UsesArtifacts()
-	}
-	return true
+	return cached, healed
 }
 
 // lockUnit takes the unit's key lock and the machine lock (exclusively for
@@ -251,7 +214,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 	e.disp = newDisplay(opt.Out, opt.Terminal)
 	defer e.disp.stop()
 
-	var cached, fromResults map[*Unit]*record.Record
+	var cached map[*Unit]*record.Record
 	if opt.Force {
 		for _, u := range plan.Units {
 			if err := opt.Cache.Forget(u.Key); err != nil {
@@ -260,7 +223,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 		}
 	} else {
 		var healed map[*Unit]string
-		cached, fromResults, healed = lookup(plan, opt.Cache, opt.ResultsDir)
+		cached, healed = lookup(plan, opt.Cache)
 		for _, u := range plan.Units {
 			if why, ok := healed[u]; ok {
 				fmt.Fprintf(opt.Out, "%s: computing it again: %s\n", u.Targets[0].Name(), why)
@@ -274,9 +237,6 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 	for _, u := range plan.Units {
 		rec := cached[u]
 		if rec == nil {
-			rec = fromResults[u]
-		}
-		if rec == nil {
 			todo = append(todo, u)
 			continue
 		}
@@ -285,7 +245,6 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 			return nil, err
 		}
 	}
-	e.fromResults = fromResults
 	if opt.ResultsDir != "" {
 		n, err := pruneStale(plan, opt.ResultsDir)
 		if err != nil {
@@ -480,11 +439,6 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 	for i, n := range u.Needs {
 		dep := Dep{Run: t.Run.Needs[i], Group: n.Targets[0].Run.Group, Key: n.Key, Record: e.opt.Cache.Result(n.Key), ArtifactDir: e.opt.Cache.artifactDir(n.Key)}
 		if dep.Record == nil {
-			// Taken from the results folder: no artifacts (the kind said it
-			// reads records only).
-			dep.Record, dep.ArtifactDir = e.fromResults[n], ""
-		}
-		if dep.Record == nil {
 			return e.fail(u, fmt.Errorf("the result of needed run %s (%s) is missing from the cache", dep.Run, n.Key), time.Now(), jobs, threads)
 		}
 		env.Needs = append(env.Needs, dep)
@@ -616,6 +570,9 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 	}
 	e.finish(u, outcome, msg)
 	e.disp.line(t.Name(), describe(outcome, msg, end.Sub(start)))
+	if outcome == OutcomeRan {
+		e.compareCommitted(u, rec)
+	}
 	return e.writeTargets(u, rec)
 }
 

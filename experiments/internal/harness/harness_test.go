@@ -231,39 +231,39 @@ func TestSecondInvocationComputesNothing(t *testing.T) {
 // TestCommittedResults: in a fresh clone the cache is empty but the results
 // folder holds committed records; they count as cached, except where a run
 // that must run reads their artifacts.
-func TestCommittedResults(t *testing.T) {
+// Committed records are the reference, not a cache: a fresh cache computes
+// every run again and compares each record with the committed one of the
+// same key it replaces.
+func TestReproductionOfCommittedRecords(t *testing.T) {
 	d := newDirs(t)
 	chain := load(t, "toy-chain.yaml")[0]
-	execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil)
+	p := resolve(t, spec.Quick, chain)
+	execute(t, context.Background(), p, d, nil)
 	fresh := dirs{filepath.Join(t.TempDir(), "cache"), d.results}
-	sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, chain), fresh, nil)
-	if sum.Ran != 0 || sum.Cached != 3 || sum.Written != 0 {
-		t.Errorf("fresh cache, committed records: %s (wrote %d)", sum, sum.Written)
+	sum, _ := execute(t, context.Background(), p, fresh, nil)
+	if sum.Ran != 3 || sum.Cached != 0 || len(sum.Reproduced) != 3 {
+		t.Fatalf("fresh cache, committed records: %s, %d compared", sum, len(sum.Reproduced))
 	}
-	tests := []struct {
-		kind string
-		ran  int
-	}{
-		{"toy-records", 1}, // reads records only: the walks stay cached
-		{"toy", 3},         // reads the walks' artifacts: they are recomputed first
+	for _, r := range sum.Reproduced {
+		if !r.Identical {
+			t.Errorf("%s differs from its committed record: %v", r.Target, r.Deltas)
+		}
 	}
-	for _, tt := range tests {
-		data, err := os.ReadFile(filepath.Join("testdata", "toy-chain.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		src := strings.Replace(string(data), "steps: 3", "steps: 4", 1)
-		src = strings.Replace(src, "name: total\n    kind: toy", "name: total\n    kind: "+tt.kind, 1)
-		fresh := dirs{filepath.Join(t.TempDir(), "cache"), d.results}
-		p := resolve(t, spec.Quick, parse(t, "toy-chain.yaml", src))
-		var b bytes.Buffer
-		harness.WritePlan(&b, p, harness.Estimate(p, &harness.Cache{Dir: fresh.cache}, ".", fresh.results, 1, false), 1)
-		if got := strings.Count(b.String(), "will run"); got != tt.ran {
-			t.Errorf("%s: plan says %d will run, want %d:\n%s", tt.kind, got, tt.ran, b.String())
-		}
-		sum, out := execute(t, context.Background(), p, fresh, nil)
-		if sum.Ran != tt.ran || sum.Failed != 0 {
-			t.Errorf("%s: %s, want %d ran\n%s", tt.kind, sum, tt.ran, out)
+	// A committed record that says something else is reported, metric by
+	// metric and series by series (timings aside).
+	path := harness.RecordPath(d.results, "toy-chain", "total")
+	rec := readRecord(t, d, "toy-chain", "total")
+	rec.Metrics["x"] += 0.5
+	rec.Series[0].Y[0] += 1
+	if err := record.Write(path, rec); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ = execute(t, context.Background(), p, dirs{filepath.Join(t.TempDir(), "cache"), d.results}, nil)
+	report := string(harness.ReproductionReport(sum.Reproduced))
+	for _, want := range []string{"2 of 3 recomputed records identical", "`toy-chain/total`: differs", "metric x: committed", "(Δ -0.5)",
+		"points differ", "`toy-chain/walk/0.5`: identical"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
 		}
 	}
 }
@@ -521,13 +521,13 @@ func TestPlanAndList(t *testing.T) {
 	p := resolve(t, spec.Quick, load(t, "toy-chain.yaml", "toy-shared.yaml")...)
 	c := &harness.Cache{Dir: d.cache}
 	var b bytes.Buffer
-	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", d.results, 2, false), 2)
+	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", 2, false), 2)
 	if !strings.Contains(b.String(), "3 to run, 0 cached") || !strings.Contains(b.String(), "never measured") {
 		t.Errorf("plan before running:\n%s", b.String())
 	}
 	execute(t, context.Background(), p, d, nil)
 	b.Reset()
-	lines := harness.Estimate(p, c, ".", d.results, 2, false)
+	lines := harness.Estimate(p, c, ".", 2, false)
 	harness.WritePlan(&b, p, lines, 2)
 	if !strings.Contains(b.String(), "0 to run, 3 cached") {
 		t.Errorf("plan after running:\n%s", b.String())
@@ -540,7 +540,7 @@ func TestPlanAndList(t *testing.T) {
 	}
 	// With -force everything would run, now with measured estimates.
 	b.Reset()
-	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", d.results, 2, true), 2)
+	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", 2, true), 2)
 	if !strings.Contains(b.String(), "3 to run") || strings.Contains(b.String(), "never measured") {
 		t.Errorf("plan with -force:\n%s", b.String())
 	}
@@ -754,7 +754,7 @@ func TestDamagedArtifactHeals(t *testing.T) {
 			}
 			fresh := dirs{d.cache, filepath.Join(t.TempDir(), "results")} // no committed records to fall back on
 			var plan bytes.Buffer
-			harness.WritePlan(&plan, p, harness.Estimate(p, &harness.Cache{Dir: d.cache}, ".", fresh.results, 1, false), 1)
+			harness.WritePlan(&plan, p, harness.Estimate(p, &harness.Cache{Dir: d.cache}, ".", 1, false), 1)
 			if !strings.Contains(plan.String(), "will run again (its artifact") {
 				t.Errorf("plan:\n%s", plan.String())
 			}

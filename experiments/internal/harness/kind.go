@@ -83,16 +83,6 @@ type SourceDirs interface {
 	SourceDirs() []string
 }
 
-// ArtifactUser is implemented by kinds that say whether they read the
-// artifacts of the runs they need (default: they do). A run that needs only
-// its needs' records (a summary) can use results taken from committed
-// records, whose artifacts are not in the cache; one that reads artifacts
-// makes the harness recompute such needs first. Dep.ArtifactDir is "" for a
-// need taken from a committed record.
-type ArtifactUser interface {
-	UsesArtifacts() bool
-}
-
 // DefaultSourceDirs are the folders a kind's results depend on unless it
 // says otherwise.
 var DefaultSourceDirs = []string{"nnlib", "integrators", "datasets", "experiments/internal"}

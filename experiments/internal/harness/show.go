@@ -42,7 +42,6 @@ func List(w io.Writer, plan *Plan) {
 type PlanLine struct {
 	Target   *Target
 	Cached   bool
-	Results  bool          // cached in the results folder (committed), not in the cache
 	Stale    string        // non-empty: why the cached result may be out of date
 	Resume   bool          // an unfinished run left a checkpoint
 	Healed   string        // non-empty: why a cached result is computed again (damaged artifacts)
@@ -53,11 +52,11 @@ type PlanLine struct {
 // targets are cached (and which of those were computed at a commit whose
 // source folders differ from HEAD), which would run, and how long they
 // should take from the measured costs.
-func Estimate(plan *Plan, c *Cache, root, resultsDir string, jobs int, force bool) []PlanLine {
+func Estimate(plan *Plan, c *Cache, root string, jobs int, force bool) []PlanLine {
 	costs := c.Costs()
-	cached, fromResults, healed := map[*Unit]*record.Record{}, map[*Unit]*record.Record{}, map[*Unit]string{}
+	cached, healed := map[*Unit]*record.Record{}, map[*Unit]string{}
 	if !force {
-		cached, fromResults, healed = lookup(plan, c, resultsDir)
+		cached, healed = lookup(plan, c)
 	}
 	type diffKey struct{ commit, dirs string }
 	changed := map[diffKey]string{}
@@ -66,9 +65,6 @@ func Estimate(plan *Plan, c *Cache, root, resultsDir string, jobs int, force boo
 		u := t.Unit
 		l := PlanLine{Target: t, Estimate: -1, Healed: healed[u]}
 		rec := cached[u]
-		if rec == nil && fromResults[u] != nil {
-			rec, l.Results = fromResults[u], true
-		}
 		if rec != nil {
 			l.Cached, l.Estimate = true, 0
 			dirs := DefaultSourceDirs
@@ -116,9 +112,6 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, jobs int) {
 	seen := map[*Unit]bool{}
 	for _, l := range lines {
 		state := "cached"
-		if l.Results {
-			state = "cached (in the results folder)"
-		}
 		switch {
 		case l.Cached && l.Stale != "":
 			state += ", STALE? " + l.Stale

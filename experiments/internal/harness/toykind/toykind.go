@@ -82,7 +82,6 @@ func (k Kind) Name() string              { return k.KindName }
 func (k Kind) Version() int              { return 1 }
 func (k Kind) NewParams() harness.Params { return &Params{} }
 func (k Kind) Exclusive() bool           { return k.Excl }
-func (k Kind) UsesArtifacts() bool       { return !k.RecordsOnly }
 func (k Kind) SourceDirs() []string      { return []string{"experiments/internal/harness"} }
 func (k Kind) Work(p harness.Params) (string, float64) {
 	return "toy", float64(p.(*Params).Steps)
