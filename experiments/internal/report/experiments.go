@@ -258,8 +258,12 @@ func genFigure4(ix *index, w *writer, o Options) {
 	same := newPlot("Figure 4 (left): evaluated with the training scheme", "Nt (steps per block = 1/Δt)", "test accuracy (%)", false, false)
 	other := newPlot("Figure 4 (right): evaluated with another scheme", "Nt (steps per block = 1/Δt)", "test accuracy (%)", false, false)
 	for _, p := range []*plot.Plot{same, other} {
-		p.Legend.Top = false
-		p.Legend.Left = false
+		// Inside the data area, bottom right: accuracies of this figure sit
+		// high, so the lower half is empty from Nt = 2 on.
+		p.Legend.Top, p.Legend.Left = false, false
+		p.Legend.TextStyle.Font.Size = vg.Points(8)
+		p.Legend.XOffs, p.Legend.YOffs = -vg.Millimeter*2, vg.Millimeter*2
+		p.X.Tick.Marker = countTicks{}
 		percentAxis(&p.Y)
 	}
 	t := &table{title: "Figure 4: test accuracy (%) vs Nt", header: []string{"model", "train→eval"}}
@@ -313,7 +317,7 @@ func genFigure4(ix *index, w *writer, o Options) {
 		}
 		t.add(row...)
 	}
-	w.figure(o.FiguresDir, "figure4", [][]*plot.Plot{{same, other}}, 15*vg.Inch, 5.5*vg.Inch, 2.8*vg.Inch, nil)
+	w.figure(o.FiguresDir, "figure4", [][]*plot.Plot{{same, other}}, 13*vg.Inch, 6*vg.Inch, 0, nil)
 	t.notes = []string{"Curves are labelled train→eval (the scheme the net was trained with → the scheme it is evaluated with)."}
 	if n := seedCount(acc[0].rec); n > 1 {
 		t.notes = append(t.notes, fmt.Sprintf("Each cell: the mean over %d seeds [min, max]; the figure draws the mean with a min–max band.", n))
@@ -378,7 +382,7 @@ func genTable1(ix *index, w *writer, o Options) {
 	}
 	w.table(o.ResultsDir, "table1", t)
 	if p := lossPlot(w, runs); p != nil {
-		w.figure(o.FiguresDir, "table1-loss", [][]*plot.Plot{{p}}, 10*vg.Inch, 5*vg.Inch, 2.6*vg.Inch, nil)
+		w.figure(o.FiguresDir, "table1-loss", [][]*plot.Plot{{p}}, 10*vg.Inch, 5*vg.Inch, 0, nil)
 	}
 }
 
@@ -427,6 +431,9 @@ func kSchedule(r *record.Record) string {
 // with dashed markers at the refinement steps.
 func lossPlot(w *writer, runs []*record.Record) *plot.Plot {
 	p := newPlot("Training loss (moving average over 1 % of the steps)", "SGD step", "training loss (cross-entropy)", false, false)
+	p.X.Tick.Marker = countTicks{}
+	p.Legend.Top, p.Legend.Left = true, false // inside, top right: the loss falls away from it
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Millimeter*2, -vg.Millimeter*2
 	drawn := false
 	for i, r := range runs {
 		s := r.FindSeries("train_loss")
@@ -580,9 +587,14 @@ func genCoarsening(ix *index, w *writer, o Options) {
 		header: []string{"eval scheme", "Nt", "units per block", "accuracy (%)", "Δ accuracy (pts)", "ms / image", "speed-up"}}
 	accP := newPlot("Coarsening: accuracy vs Nt", "Nt (steps per block)", "test accuracy (%)", false, false)
 	timeP := newPlot("Coarsening: inference time vs Nt", "Nt (steps per block)", "inference time (ms / image)", false, false)
-	accP.Legend.Top, accP.Legend.Left = false, false
-	timeP.Legend.Left = true
+	accP.Legend.Top, accP.Legend.Left = false, false // inside, bottom right; times rise from the bottom left
+	timeP.Legend.Top, timeP.Legend.Left = true, true
+	for _, p := range []*plot.Plot{accP, timeP} {
+		p.Legend.XOffs, p.Legend.YOffs = vg.Millimeter*2, -vg.Millimeter*2
+	}
+	accP.Legend.XOffs, accP.Legend.YOffs = -vg.Millimeter*2, vg.Millimeter*2
 	timeP.Y.Min = 0
+	accP.X.Tick.Marker, timeP.X.Tick.Marker = countTicks{}, countTicks{}
 	percentAxis(&accP.Y)
 	for _, l := range acc {
 		ev := l.s.Labels["eval"]
@@ -623,7 +635,7 @@ func genCoarsening(ix *index, w *writer, o Options) {
 		t.notes = append(t.notes, "Accuracies "+note+".")
 	}
 	w.table(o.ResultsDir, "coarsening", t)
-	w.figure(o.FiguresDir, "coarsening", [][]*plot.Plot{{accP, timeP}}, 14*vg.Inch, 5*vg.Inch, 1.9*vg.Inch, nil)
+	w.figure(o.FiguresDir, "coarsening", [][]*plot.Plot{{accP, timeP}}, 13*vg.Inch, 5*vg.Inch, 0, nil)
 }
 
 // lastNumber parses the last '-'-separated field of s ("4", "1-2-4").

@@ -270,6 +270,20 @@ func drawGrid(dc draw.Canvas, plots [][]*plot.Plot, legendW vg.Length) {
 // (it centres labels at the linear midpoint of a log axis and pads the plot
 // for the overhang) and avoids LogTicks' rounding noise such as
 // 0.09999999999999999.
+// countTicks labels the major ticks of an axis that counts (SGD steps, Nt)
+// without decimals: plot.DefaultTicks writes 250 as "250.00".
+type countTicks struct{}
+
+func (countTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', -1, 64)
+		}
+	}
+	return ts
+}
+
 type logTicks struct{}
 
 // Ticks implements plot.Ticker.
