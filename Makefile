@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
-.PHONY: help test fmt vet lint unit purego race reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
+.PHONY: help test fmt vet lint unit purego race generated reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
 
 help:
 	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
@@ -22,7 +22,7 @@ help:
 	@echo "make bench       kernel and training-step benchmarks"
 	@echo "make fuzz        long fuzzing of parsers and readers"
 
-test: fmt vet lint unit purego race
+test: fmt vet lint unit purego race generated
 
 # gofmt: fails listing the files it would change.
 fmt:
@@ -42,7 +42,12 @@ purego:
 
 # The race detector over the packages that run work on several goroutines.
 race:
-	$(GO) test -race -short ./nnlib/... ./experiments/
+	$(GO) test -race -short ./nnlib/... ./experiments/ ./experiments/internal/harness/
+
+# The committed assembly is what its generator writes.
+generated:
+	$(GO) generate ./...
+	@git diff --quiet -- nnlib/internal/kernels || { echo "go generate changed nnlib/internal/kernels: commit the generator's output"; git diff --stat -- nnlib/internal/kernels; exit 1; }
 
 reproduce:
 	$(EXP) -profile quick
