@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/continuousnet/repro/experiments/internal/harness"
-	"github.com/continuousnet/repro/experiments/internal/harness/toykind"
 	"github.com/continuousnet/repro/experiments/internal/spec"
 )
 
@@ -70,11 +69,7 @@ func TestFaultInjection(t *testing.T) {
 	}
 	walk := p.Targets[0].Unit.Key // fa/walk/0.5, shared with fb
 	interrupted := newDirs(t)     // a cache whose walk/0.5 stopped at step 8 (checkpoint kept)
-	{
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() { <-toykind.Blocked; cancel() }()
-		execute(t, ctx, faultPlan(t, ", block_at: 8"), interrupted, nil)
-	}
+	runUntilBlocked(t, faultPlan(t, ", block_at: 8"), interrupted)
 
 	type fault struct {
 		name   string

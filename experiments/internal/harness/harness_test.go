@@ -351,17 +351,23 @@ runs:
 	}
 }
 
-func TestExclusiveRunsAlone(t *testing.T) {
+// sharedAndTimed is a spec of n shared runs s0… and n exclusive (timing)
+// runs e0…, each sleeping sleepMS per step.
+func sharedAndTimed(n, sleepMS int) string {
 	var b strings.Builder
 	b.WriteString("name: x\nruns:\n")
-	for i := range 4 {
-		fmt.Fprintf(&b, "  - name: s%d\n    kind: toy\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 5}\n", i, i)
-		fmt.Fprintf(&b, "  - name: e%d\n    kind: toy-exclusive\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 5}\n", i, i)
+	for i := range n {
+		fmt.Fprintf(&b, "  - name: s%d\n    kind: toy\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: %d}\n", i, i, sleepMS)
+		fmt.Fprintf(&b, "  - name: e%d\n    kind: toy-exclusive\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: %d}\n", i, i, sleepMS)
 	}
+	return b.String()
+}
+
+func TestExclusiveRunsAlone(t *testing.T) {
 	d := newDirs(t)
 	toykind.ExclusiveOverlap.Store(0)
 	var threads []int
-	sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", b.String())), d, func(o *harness.Options) {
+	sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", sharedAndTimed(4, 5))), d, func(o *harness.Options) {
 		o.Jobs = 3
 		o.SetThreads = func(n int) int { threads = append(threads, n); return 1 }
 	})
@@ -423,13 +429,8 @@ func TestInterruptResumes(t *testing.T) {
 	blocking := "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 5\n    params: {steps: 12, decay: 0.7, mode: walk, block_at: 6}\n" +
 		"  - name: b\n    kind: toy\n    needs: [a]\n    params: {steps: 1, decay: 1, mode: sum}\n"
 	d := newDirs(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-toykind.Blocked
-		cancel()
-	}()
 	p := resolve(t, spec.Quick, parse(t, "x.yaml", blocking))
-	sum, _ := execute(t, ctx, p, d, nil)
+	sum := runUntilBlocked(t, p, d)
 	if sum.Interrupted != 2 || sum.Ran != 0 || sum.Failed != 0 || sum.Skipped != 0 {
 		t.Fatalf("interrupted: %s", sum)
 	}
@@ -688,13 +689,7 @@ func FuzzResolve(f *testing.F) {
 // open files, as two processes would have): every key is computed once, and
 // no timing run of one overlaps a run of the other.
 func TestInvocationsShareACache(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("name: x\nruns:\n")
-	for i := range 3 {
-		fmt.Fprintf(&b, "  - name: s%d\n    kind: toy\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 20}\n", i, i)
-		fmt.Fprintf(&b, "  - name: e%d\n    kind: toy-exclusive\n    params: {steps: 3, decay: %d, mode: sum, sleep_ms: 20}\n", i, i)
-	}
-	plan := resolve(t, spec.Quick, parse(t, "x.yaml", b.String()))
+	plan := resolve(t, spec.Quick, parse(t, "x.yaml", sharedAndTimed(3, 20)))
 	d := newDirs(t)
 	lock := filepath.Join(filepath.Dir(d.cache), "machine.lock")
 	toykind.ExclusiveOverlap.Store(0)
@@ -772,18 +767,30 @@ func TestDamagedArtifactHeals(t *testing.T) {
 	}
 }
 
+// runUntilBlocked executes p and cancels it when a toy run reaches its
+// block_at step (the runs in flight keep their checkpoints).
+func runUntilBlocked(t *testing.T, p *harness.Plan, d dirs) *harness.Summary {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-toykind.Blocked:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sum, _ := execute(t, ctx, p, d, nil)
+	return sum
+}
+
 // A checkpoint that fails its checksum is moved aside (named in the output)
 // and the run starts afresh, ending with the record of an undisturbed run.
 func TestDamagedCheckpointRestarts(t *testing.T) {
 	blocking := "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: 5\n    params: {steps: 12, decay: 0.7, mode: walk, block_at: 6}\n"
 	d := newDirs(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-toykind.Blocked
-		cancel()
-	}()
 	p := resolve(t, spec.Quick, parse(t, "x.yaml", blocking))
-	execute(t, ctx, p, d, nil)
+	runUntilBlocked(t, p, d)
 	ckpt := filepath.Join(d.cache, "runs", p.Units[0].Key, "checkpoint")
 	b, err := os.ReadFile(ckpt)
 	if err != nil {
