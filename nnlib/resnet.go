@@ -7,7 +7,7 @@ import (
 )
 
 // ResNet20 is the CIFAR ResNet-20 of He et al. (2016) exactly as
-// ../shared/bench/torch_reference.py defines it: a 3×3 stem (no bias) with
+// nnlib/testdata/bench/torch_reference.py defines it: a 3×3 stem (no bias) with
 // BN-ReLU, three stages of three basic blocks (16, 32, 64 channels; the
 // first block of stages 2 and 3 has stride 2 and a 1×1 conv + BN projection
 // shortcut), global average pooling and a linear head.

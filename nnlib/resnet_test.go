@@ -30,7 +30,7 @@ func TestResNet20Shape(t *testing.T) {
 
 // BenchmarkResNet20Step times one training step of ResNet-20 at batch 128
 // (forward, cross-entropy, backward, SGD with momentum and weight decay) on
-// random 3×32×32 inputs, as ../shared/bench/torch_reference.py does.
+// random 3×32×32 inputs, as nnlib/testdata/bench/torch_reference.py does.
 func BenchmarkResNet20Step(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {

@@ -13,7 +13,7 @@ import (
 	"github.com/continuousnet/repro/nnlib/rng"
 )
 
-// benchConfig parses a model name of ../shared/bench/torch_reference.py,
+// benchConfig parses a model name of nnlib/testdata/bench/torch_reference.py,
 // "<scheme>-<K>[x<Nt>]", into exactly that script's network: 3×3 stem
 // without bias, pre-activation unit with conv bias, per-piece BN,
 // stitches, final BN-ReLU, ε = 1, the NextPiece knot rule, and SkipInit

@@ -171,7 +171,7 @@ type Config struct {
 	FinalBN bool
 }
 
-// DefaultConfig returns the network of ../shared/bench/torch_reference.py
+// DefaultConfig returns the network of nnlib/testdata/bench/torch_reference.py
 // and the authors' post-v1 code: α = 16, 10 classes, 3×3 stem, the
 // pre-activation unit with SkipInit (initialised to 0 here, as in the
 // paper; the timing script starts it at 0.1), ε = 1, a final BN-ReLU, K = 1

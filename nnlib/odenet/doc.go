@@ -37,7 +37,7 @@
 // K−1: a stage on a knot reads the piece that starts there. That is what
 // the authors' runs did (their fork subtracted 1e-15 from the stage time to
 // read the step's own piece, a no-op in float32), so it is the default to
-// match their numbers and ../shared/bench/torch_reference.py.
+// match their numbers and nnlib/testdata/bench/torch_reference.py.
 // [integrators.OwnPiece] gives the intended semantics: with Nt = K every
 // stage of step n reads piece n.
 //

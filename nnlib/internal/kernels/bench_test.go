@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// BenchmarkSgemm times what ../shared/bench/openblas_sgemm.c times: C = A·B
+// BenchmarkSgemm times what nnlib/testdata/bench/openblas_sgemm.c times: C = A·B
 // + C, row-major, no transposes, alpha = 1, beta = 1, square n.
 func BenchmarkSgemm(b *testing.B) {
 	for _, n := range []int{256, 512, 1024} {
