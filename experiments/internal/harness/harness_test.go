@@ -819,3 +819,14 @@ func TestDamagedCheckpointRestarts(t *testing.T) {
 		t.Errorf("restarted run's result differs from an undisturbed run:\n%s\n%s", got, want)
 	}
 }
+
+func TestTimingNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"train_seconds": true, "train_seconds/euler": true, "scratch_over_refined_time": true, "infer_ms_per_image": true,
+		"acc_full_test": false, "steps_per_epoch": false, "rk4_eul_slope": false,
+	} {
+		if got := harness.IsTiming(name); got != want {
+			t.Errorf("IsTiming(%q) = %v", name, got)
+		}
+	}
+}

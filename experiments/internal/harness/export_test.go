@@ -1,0 +1,4 @@
+package harness
+
+// IsTiming exports isTiming to the external tests.
+var IsTiming = isTiming
