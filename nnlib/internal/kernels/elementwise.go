@@ -106,38 +106,66 @@ func ReluBackward(dx, dy, x []float32) {
 
 // Sum returns Σ x[i]. Assembly variants sum in a fixed lane order, so the
 // result is deterministic for a given level but may differ from the
-// sequential loop in the last bits.
+// sequential loop in the last bits. The Generic level accumulates in
+// float64 and rounds once: a float32 running sum over the
+// tens of thousands of elements of a BatchNorm channel loses about 1e-5
+// relative, enough to move gradients by a percent.
 //
-//	var s float32; for i := range x { s += x[i] }; return s
+//	var s float64; for i := range x { s += float64(x[i]) }; return float32(s)
 func Sum(x []float32) float32 {
 	s, i := sumVec(x)
+	if level == Generic {
+		var s64 float64
+		for _, v := range x {
+			s64 += float64(v)
+		}
+		return float32(s64)
+	}
 	for ; i < len(x); i++ {
 		s += x[i]
 	}
 	return s
 }
 
-// SumSq returns Σ x[i]², with the same ordering caveat as Sum.
+// SumSq returns Σ x[i]², with the same ordering caveat as Sum (Generic:
+// exact float64 products summed in float64, rounded once).
 //
-//	var s float32; for i := range x { s += x[i] * x[i] }; return s
+//	var s float64; for i := range x { s += float64(x[i]) * float64(x[i]) }; return float32(s)
 func SumSq(x []float32) float32 {
 	s, i := sumSqVec(x)
+	if level == Generic {
+		return dot64(x, x)
+	}
 	for ; i < len(x); i++ {
 		s += x[i] * x[i]
 	}
 	return s
 }
 
-// Dot returns Σ x[i]·y[i], with the same ordering caveat as Sum.
+// Dot returns Σ x[i]·y[i], with the same ordering caveat as Sum (Generic:
+// in float64, rounded once).
 //
-//	var s float32; for i := range x { s += x[i] * y[i] }; return s
+//	var s float64; for i := range x { s += float64(x[i]) * float64(y[i]) }; return float32(s)
 func Dot(x, y []float32) float32 {
 	checkLen2("Dot", x, y)
 	s, i := dotVec(x, y)
+	if level == Generic {
+		return dot64(x, y)
+	}
 	for ; i < len(x); i++ {
 		s += x[i] * y[i]
 	}
 	return s
+}
+
+// dot64 is Σ float64(x[i])·float64(y[i]) rounded once to float32: the
+// Generic level's reductions.
+func dot64(x, y []float32) float32 {
+	var s float64
+	for i, v := range x {
+		s += float64(v) * float64(y[i])
+	}
+	return float32(s)
 }
 
 // RowSums sets dst[r] = Σ_c x[r*cols+c] for a rows×cols row-major matrix.
@@ -173,6 +201,14 @@ func checkRows(name string, dst, x []float32, cols int) {
 //	var s float32; for i := range x { d := x[i] - c; s += d * d }; return s
 func SumSqDev(x []float32, c float32) float32 {
 	s, i := sumSqDevVec(x, c)
+	if level == Generic {
+		var s64 float64
+		for _, v := range x {
+			d := float64(v - c)
+			s64 += d * d
+		}
+		return float32(s64)
+	}
 	for ; i < len(x); i++ {
 		d := x[i] - c
 		s += d * d
@@ -187,6 +223,13 @@ func SumSqDev(x []float32, c float32) float32 {
 func DotDev(x, y []float32, c float32) float32 {
 	checkLen2("DotDev", x, y)
 	s, i := dotDevVec(x, y, c)
+	if level == Generic {
+		var s64 float64
+		for i, v := range x {
+			s64 += float64(y[i]) * float64(v-c)
+		}
+		return float32(s64)
+	}
 	for ; i < len(x); i++ {
 		s += y[i] * (x[i] - c)
 	}
