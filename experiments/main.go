@@ -228,6 +228,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sum, err := harness.Execute(ctx, p, harness.Options{
 		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Threads: *threads, Force: *force, FailFast: *failfast,
 		Out: stdout, Terminal: harness.IsTerminal(os.Stdout), SetThreads: setThreads, KernelLevel: kernelLevel,
+		PruneStale: *specFile == "", // the embedded specs are the experiments as committed
 	})
 	code := 0
 	if err != nil {

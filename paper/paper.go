@@ -555,7 +555,7 @@ func judgeOne(e Entry, lookup SeedLookup) Verdict {
 	v.Value, v.SD, v.Min, v.Max = st.Mean, st.SD, st.Min, st.Max
 	v.Measured = formatValue(st.Mean, e.Unit)
 	if len(ms) > 1 {
-		v.Measured = formatSpread(st, e.Unit)
+		v.Measured = spreadText(st, e.Unit)
 	}
 	if st.N == 0 || math.IsInf(st.Mean, 0) {
 		v.Verdict, v.Reason = Error, "measured value is not finite"
@@ -645,23 +645,19 @@ func Stats(values []float64) Spread {
 	return s
 }
 
-// formatSpread writes "mean ± sd (n)" in the entry's unit.
-func formatSpread(s Spread, unit string) string {
-	return FormatSpread(s, unit == "%")
+// FormatSpread writes a spread as "mean ± sd unit (n)", each number
+// formatted by f.
+func FormatSpread(s Spread, f func(float64) string, unit string) string {
+	return f(s.Mean) + " ± " + f(s.SD) + unit + " (" + strconv.Itoa(s.N) + ")"
 }
 
-// FormatSpread writes a spread as "mean ± sd (n)": two decimals and a
-// trailing " %" when percent, else 4 significant digits.
-func FormatSpread(s Spread, percent bool) string {
-	f := fmtNum
-	if percent {
-		f = func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+// spreadText is FormatSpread in an entry's unit: two decimals and " %" for
+// percent, else 4 significant digits.
+func spreadText(s Spread, unit string) string {
+	if unit == "%" {
+		return FormatSpread(s, func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }, " %")
 	}
-	out := f(s.Mean) + " ± " + f(s.SD)
-	if percent {
-		out += " %"
-	}
-	return out + " (" + strconv.Itoa(s.N) + ")"
+	return FormatSpread(s, fmtNum, "")
 }
 
 // compare applies the entry's direction and tolerance to a measured value in

@@ -427,7 +427,7 @@ func TestStats(t *testing.T) {
 			t.Errorf("Stats(%v) = %+v, want n %d mean %v sd %v range [%v, %v]", tc.in, s, tc.n, tc.mean, tc.sd, tc.lo, tc.hi)
 		}
 	}
-	if got := FormatSpread(Stats([]float64{55.5, 57.25, 59}), true); got != "57.25 ± 1.75 % (3)" {
-		t.Errorf("FormatSpread: %q", got)
+	if got := spreadText(Stats([]float64{55.5, 57.25, 59}), "%"); got != "57.25 ± 1.75 % (3)" {
+		t.Errorf("spreadText: %q", got)
 	}
 }

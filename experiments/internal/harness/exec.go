@@ -46,6 +46,11 @@ type Options struct {
 	// processes apart (see lock.go); "" means $CNET_MACHINE_LOCK, else one
 	// in the system's temporary folder.
 	MachineLock string
+	// PruneStale removes, before running, the records of runs the plan's
+	// experiments no longer define (see pruneStale). Set it only when the
+	// plan holds the whole of each experiment's spec as committed: a
+	// scratch spec named like an experiment would remove its records.
+	PruneStale bool
 }
 
 // Outcome of a unit in an execution.
@@ -245,7 +250,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 			return nil, err
 		}
 	}
-	if opt.ResultsDir != "" {
+	if opt.PruneStale && opt.ResultsDir != "" {
 		n, err := pruneStale(plan, opt.ResultsDir)
 		if err != nil {
 			return nil, err

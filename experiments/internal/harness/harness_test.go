@@ -639,7 +639,11 @@ func TestStaleRecordsPruned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sum, out := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil)
+	if sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil); sum.Pruned != 0 {
+		t.Errorf("pruned %d records without PruneStale", sum.Pruned)
+	}
+	prune := func(o *harness.Options) { o.PruneStale = true }
+	sum, out := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, prune)
 	if sum.Pruned != 1 || !sum.Changed() || !strings.Contains(out, "removed 1 record(s)") {
 		t.Errorf("pruned %d: %s\n%s", sum.Pruned, sum, out)
 	}
@@ -654,7 +658,7 @@ func TestStaleRecordsPruned(t *testing.T) {
 			t.Errorf("%s: %v", run, err)
 		}
 	}
-	if sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, nil); sum.Pruned != 0 {
+	if sum, _ := execute(t, context.Background(), resolve(t, spec.Quick, chain), d, prune); sum.Pruned != 0 {
 		t.Errorf("second run pruned %d", sum.Pruned)
 	}
 }

@@ -231,15 +231,7 @@ func (ix *index) lookup(experiment, run, metric string) ([]paper.Measurement, bo
 // measure reads metric from one record.
 func measure(r *record.Record, metric string) paper.Measurement {
 	m := paper.Measurement{Seed: seedOf(r)}
-	switch r.Status {
-	case record.StatusOK:
-	case record.StatusSkipped:
-		m.Status, m.Reason = paper.StatusSkipped, r.Error
-		return m
-	case record.StatusFailed:
-		m.Status, m.Reason = paper.StatusFailed, r.Error
-		return m
-	default:
+	if r.Status != record.StatusOK { // paper's statuses are record's (skipped, failed)
 		m.Status, m.Reason = r.Status, r.Error
 		return m
 	}

@@ -82,7 +82,7 @@ func aggregate(group string, members []*record.Record) *record.Record {
 // where s holds x, tried first (members usually share their X).
 func pointOf(m *record.Record, s *record.Series, x float64, i int) (float64, bool) {
 	for _, q := range m.Series {
-		if q.Name != s.Name || !labelsMatch(q.Labels, s.Labels) || len(q.Labels) != len(s.Labels) {
+		if q.Name != s.Name || !sameLabels(q.Labels, s.Labels) {
 			continue
 		}
 		if i < len(q.X) && i < len(q.Y) && q.X[i] == x {
@@ -97,11 +97,14 @@ func pointOf(m *record.Record, s *record.Series, x float64, i int) (float64, boo
 	return 0, false
 }
 
+// sameLabels reports whether two series carry exactly the same labels.
+func sameLabels(a, b map[string]string) bool { return len(a) == len(b) && labelsMatch(a, b) }
+
 // band returns the min and max series beside series s of an aggregated
 // record (nil when r is not one, or has one seed).
 func band(r *record.Record, s *record.Series) (lo, hi []float64) {
 	for _, q := range r.Series {
-		if !labelsMatch(q.Labels, s.Labels) || len(q.Labels) != len(s.Labels) {
+		if !sameLabels(q.Labels, s.Labels) {
 			continue
 		}
 		switch q.Name {
@@ -125,7 +128,7 @@ func spreadText(r *record.Record, name string, f func(float64) string) string {
 	if !ok || n < 2 {
 		return f(v)
 	}
-	return f(v) + " ± " + f(r.Metrics[name+sfxSD]) + " (" + strconv.Itoa(int(n)) + ")"
+	return paper.FormatSpread(paper.Spread{N: int(n), Mean: v, SD: r.Metrics[name+sfxSD]}, f, "")
 }
 
 // seedMembers groups the records of runs repeated over seeds: key

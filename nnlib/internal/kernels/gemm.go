@@ -269,17 +269,20 @@ func packGo(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
 	}
 }
 
-var bufPool sync.Pool
+var bufPool, buf64Pool sync.Pool
 
-// getBuf returns a scratch slice of length n from a pool.
-func getBuf(n int) *[]float32 {
-	if p, ok := bufPool.Get().(*[]float32); ok && cap(*p) >= n {
+// getScratch returns a scratch slice of length n from pool.
+func getScratch[T float32 | float64](pool *sync.Pool, n int) *[]T {
+	if p, ok := pool.Get().(*[]T); ok && cap(*p) >= n {
 		*p = (*p)[:n]
 		return p
 	}
-	s := make([]float32, n)
+	s := make([]T, n)
 	return &s
 }
+
+// getBuf returns a float32 scratch slice of length n (putBuf gives it back).
+func getBuf(n int) *[]float32 { return getScratch[float32](&bufPool, n) }
 
 func putBuf(p *[]float32) { bufPool.Put(p) }
 

@@ -67,7 +67,9 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // alpha·float32(s) + beta·c, so it returns exactly what sgemmGeneric
 // returns. It assumes alpha != 0 and k > 0.
 func sgemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	s := make([]float64, n)
+	sp := getScratch[float64](&buf64Pool, n)
+	defer buf64Pool.Put(sp)
+	s := *sp
 	for i := 0; i < m; i++ {
 		clear(s)
 		for p := 0; p < k; p++ {
