@@ -144,10 +144,65 @@ func sgemmKernel13x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *fl
 //go:noescape
 func sgemmKernel14x32StridedAVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
+// sgemmKernel1x16AVX2 computes a 1×16 tile of C = alpha·A·B + beta·C from packed panels.
+//
+//go:noescape
+func sgemmKernel1x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel2x16AVX2 computes a 2×16 tile of C = alpha·A·B + beta·C from packed panels.
+//
+//go:noescape
+func sgemmKernel2x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel3x16AVX2 computes a 3×16 tile of C = alpha·A·B + beta·C from packed panels.
+//
+//go:noescape
+func sgemmKernel3x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel4x16AVX2 computes a 4×16 tile of C = alpha·A·B + beta·C from packed panels.
+//
+//go:noescape
+func sgemmKernel4x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel5x16AVX2 computes a 5×16 tile of C = alpha·A·B + beta·C from packed panels.
+//
+//go:noescape
+func sgemmKernel5x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
 // sgemmKernel6x16AVX2 computes a 6×16 tile of C = alpha·A·B + beta·C from packed panels.
 //
 //go:noescape
 func sgemmKernel6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel1x16StridedAVX2 computes a 1×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel1x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel2x16StridedAVX2 computes a 2×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel2x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel3x16StridedAVX2 computes a 3×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel3x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel4x16StridedAVX2 computes a 4×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel4x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel5x16StridedAVX2 computes a 5×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel5x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel6x16StridedAVX2 computes a 6×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).
+//
+//go:noescape
+func sgemmKernel6x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
 // packTrans16AVX512 packs 16 rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 16·nblk.
 //

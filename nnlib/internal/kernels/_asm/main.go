@@ -30,7 +30,12 @@ func main() {
 	for mr := 1; mr <= 14; mr++ {
 		sgemmKernelAVX512(mr, true)
 	}
-	sgemmKernelAVX2()
+	for mr := 1; mr <= 6; mr++ {
+		sgemmKernelAVX2(mr, false)
+	}
+	for mr := 1; mr <= 6; mr++ {
+		sgemmKernelAVX2(mr, true)
+	}
 	packTransAVX512(16)
 	for w := 8; w <= 14; w++ {
 		packTransAVX512(w)
@@ -237,16 +242,38 @@ func sgemmKernelAVX512(mr int, strided bool) {
 	RET()
 }
 
-// sgemmKernelAVX2 emits sgemmKernel6x16AVX2: a 6×16 tile in 12 ymm
-// accumulators.
-func sgemmKernelAVX2() {
-	const mr, nr = 6, 16
-	TEXT("sgemmKernel6x16AVX2", NOSPLIT, "func(k int, a, b, c *float32, ldc int, alpha, beta float32)")
+// sgemmKernelAVX2 emits sgemmKernel{mr}x16AVX2 (mr = 1…6): an mr×16 tile in
+// 2·mr ymm accumulators; per p one 16-float row of B (2 ymm) and mr
+// broadcasts of A. The 6-row kernel tiles products; the shorter ones serve
+// the last row panel of a product whose height is not a multiple of 6 (16
+// output channels = 6 + 6 + 4), which then computes no padded rows. The
+// strided variant reads B in place, row p at b + p·ldb, as
+// sgemmKernelAVX512 does: the same arithmetic in the same order.
+func sgemmKernelAVX2(mr int, strided bool) {
+	const nr = 16
+	name := fmt.Sprintf("sgemmKernel%dx16AVX2", mr)
+	sig := "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
+	if strided {
+		name = fmt.Sprintf("sgemmKernel%dx16StridedAVX2", mr)
+		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc("sgemmKernel6x16AVX2 computes a 6×16 tile of C = alpha·A·B + beta·C from packed panels.")
+	if strided {
+		Doc(fmt.Sprintf("%s computes a %d×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr))
+	} else {
+		Doc(fmt.Sprintf("%s computes a %d×16 tile of C = alpha·A·B + beta·C from packed panels.", name, mr))
+	}
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+	var ldb, ldb3 Register
+	if strided {
+		ldb = Load(Param("ldb"), GP64())
+		SHLQ(U8(2), ldb)
+		ldb3 = GP64()
+		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	}
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -257,8 +284,23 @@ func sgemmKernelAVX2() {
 	}
 	b0, b1, bc := Y12, Y13, Y14
 	step := func(u int) {
-		VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
-		VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 32}, b1)
+		if strided {
+			row := Mem{Base: b}
+			switch u {
+			case 1:
+				row = Mem{Base: b, Index: ldb, Scale: 1}
+			case 2:
+				row = Mem{Base: b, Index: ldb, Scale: 2}
+			case 3:
+				row = Mem{Base: b, Index: ldb3, Scale: 1}
+			}
+			VMOVUPS(row, b0)
+			row.Disp = 32
+			VMOVUPS(row, b1)
+		} else {
+			VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
+			VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 32}, b1)
+		}
 		for i := 0; i < mr; i++ {
 			VBROADCASTSS(Mem{Base: a, Disp: (u*mr + i) * 4}, bc)
 			VFMADD231PS(b0, bc, acc[2*i])
@@ -266,33 +308,41 @@ func sgemmKernelAVX2() {
 		}
 	}
 	const unroll = 4
-	Label("k6x16_loop")
+	Label(name + "_loop")
 	CMPQ(k, U8(unroll))
-	JL(LabelRef("k6x16_tail"))
+	JL(LabelRef(name + "_tail"))
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
 	ADDQ(U32(unroll*mr*4), a)
-	ADDQ(U32(unroll*nr*4), b)
+	if strided {
+		LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
+	} else {
+		ADDQ(U32(unroll*nr*4), b)
+	}
 	SUBQ(U8(unroll), k)
-	JMP(LabelRef("k6x16_loop"))
-	Label("k6x16_tail")
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_tail")
 	TESTQ(k, k)
-	JZ(LabelRef("k6x16_store"))
+	JZ(LabelRef(name + "_store"))
 	step(0)
 	ADDQ(U8(mr*4), a)
-	ADDQ(U32(nr*4), b)
+	if strided {
+		ADDQ(ldb, b)
+	} else {
+		ADDQ(U32(nr*4), b)
+	}
 	DECQ(k)
-	JMP(LabelRef("k6x16_tail"))
+	JMP(LabelRef(name + "_tail"))
 
-	Label("k6x16_store")
+	Label(name + "_store")
 	alpha, beta := Y12, Y13
 	VBROADCASTSS(param("alpha"), alpha)
 	VBROADCASTSS(param("beta"), beta)
 	bits := GP32()
 	MOVL(param("beta"), bits)
 	TESTL(U32(0x7fffffff), bits)
-	JZ(LabelRef("k6x16_beta0"))
+	JZ(LabelRef(name + "_beta0"))
 	t0, t1 := Y14, Y15
 	for i := 0; i < mr; i++ {
 		VMULPS(Mem{Base: c}, beta, t0)
@@ -307,7 +357,7 @@ func sgemmKernelAVX2() {
 	}
 	VZEROUPPER()
 	RET()
-	Label("k6x16_beta0")
+	Label(name + "_beta0")
 	for i := 0; i < mr; i++ {
 		VMULPS(alpha, acc[2*i], acc[2*i])
 		VMULPS(alpha, acc[2*i+1], acc[2*i+1])
