@@ -2,6 +2,7 @@
 //
 //	go run ./experiments [-only REGEXP] [-spec FILE] [-profile smoke|quick|paper] [-jobs N]
 //	                     [-list] [-plan] [-force] [-failfast] [-cache DIR] [-tables] [-figures]
+//	                     [-submit slurm [-dry-run] [-sbatch-args ARGS]] [-run KEY]
 //
 // Each experiment is a YAML spec in experiments/specs (embedded in the
 // binary); the harness (experiments/internal/harness) expands it into runs,
@@ -31,6 +32,7 @@ import (
 	"github.com/continuousnet/repro/experiments/internal/provenance"
 	"github.com/continuousnet/repro/experiments/internal/record"
 	"github.com/continuousnet/repro/experiments/internal/report"
+	"github.com/continuousnet/repro/experiments/internal/slurm"
 	"github.com/continuousnet/repro/experiments/internal/spec"
 	"github.com/continuousnet/repro/nnlib"
 
@@ -92,6 +94,8 @@ Examples:
   go run ./experiments -only coarsening             one experiment (and the runs it needs)
   go run ./experiments -profile smoke -jobs 2       the CI profile
   go run ./experiments -tables -figures             rebuild outputs from records only
+  go run ./experiments -submit slurm -profile paper -cache /shared/cnet -dry-run
+                                                    the sbatch commands of a cluster run (see experiments/README.md)
 
 Ctrl-C stops the runs in flight: nothing partial is written, and the next invocation resumes them
 from their last checkpoint. A finished run is never recomputed unless -force. Exit status: 0 when
@@ -119,7 +123,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cacheDir = fs.String("cache", "", "cache `folder` for results, checkpoints and artifacts (default: the user cache dir + /continuousnet)")
 		tables   = fs.Bool("tables", false, "rebuild tables and verdicts from the result records only; compute nothing")
 		figures  = fs.Bool("figures", false, "rebuild figures from the result records only; compute nothing")
+		cf       clusterFlags
 	)
+	fs.StringVar(&cf.submit, "submit", "", "submit the runs that are not cached to a `scheduler` (slurm), one job per run key, and exit; -cache must be on a filesystem every node sees")
+	fs.BoolVar(&cf.dryRun, "dry-run", false, "with -submit: print the sbatch commands instead of running them")
+	fs.StringVar(&cf.sbatchArgs, "sbatch-args", "", "with -submit slurm: more sbatch `arguments` for every job (e.g. \"--partition=cpu --account=me\")")
+	fs.StringVar(&cf.runKey, "run", "", "run the one run whose `key` this is, writing only to the cache (what a submitted job runs)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -148,12 +157,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *threads < 0 {
 		return fail(2, fmt.Errorf("-threads %d: want 0 (automatic) or at least 1", *threads))
 	}
+	if err := checkClusterFlags(cf, *list, *plan, *force, *tables || *figures); err != nil {
+		return fail(2, err)
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return fail(1, err)
 	}
 	root, err := provenance.RepoRoot(wd)
-	if err != nil {
+	if err != nil && cf.runKey == "" { // a job runs in the cache, outside any checkout
 		return fail(1, err)
 	}
 	resultsDir, figuresDir := harness.ProfileDirs(root, *profile)
@@ -203,6 +215,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cache := &harness.Cache{Dir: *cacheDir}
+	switch {
+	case cf.runKey != "":
+		return runWorker(stdout, stderr, p, cache, cf.runKey, *threads)
+	case cf.submit != "":
+		return submitSlurm(stdout, stderr, p, cache, root, *specFile, cf, *jobs, *threads)
+	}
 	if *plan {
 		harness.WritePlan(stdout, p, harness.Estimate(p, cache, root, *jobs, *force), *jobs)
 		return 0
@@ -225,6 +243,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "experiments: interrupted; stopping the runs in flight (they keep their checkpoints; Ctrl-C again to kill)")
 	}()
 	fmt.Fprintf(stdout, "profile %s: %d run(s), %d distinct, jobs %d, cache %s\n", *profile, len(p.Targets), len(p.Units), *jobs, *cacheDir)
+	slurm.Report(stdout, p, cache) // runs submitted to Slurm that left no result
 	sum, err := harness.Execute(ctx, p, harness.Options{
 		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Threads: *threads, Force: *force, FailFast: *failfast,
 		Out: stdout, Terminal: harness.IsTerminal(os.Stdout), SetThreads: setThreads, KernelLevel: kernelLevel,

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,10 +94,18 @@ func (c *Cache) readCosts() map[string]costEntry {
 	return out
 }
 
-// SetCost records a measured cost.
+// SetCost records a measured cost. The read-modify-write holds the file
+// lock <cache>/locks/costs.lock as well as the in-process mutex, so
+// processes sharing the cache (cluster jobs, two terminals) do not lose each
+// other's updates.
 func (c *Cache) SetCost(class string, secondsPerUnit float64, when time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	release, err := acquire(context.Background(), filepath.Join(c.Dir, "locks", "costs.lock"), true, nil)
+	if err != nil {
+		return err
+	}
+	defer release()
 	m := c.readCosts()
 	m[class] = costEntry{SecondsPerUnit: secondsPerUnit, Measured: when}
 	data, err := json.MarshalIndent(m, "", "  ")

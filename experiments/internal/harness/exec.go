@@ -24,7 +24,7 @@ import (
 // Options configure an execution.
 type Options struct {
 	Cache      *Cache
-	ResultsDir string // records go to <ResultsDir>/runs/...
+	ResultsDir string // records go to <ResultsDir>/runs/...; "" writes none (a cluster worker writes only to the cache)
 	Root       string // repository root, for provenance
 	Jobs       int    // runs at once (at least 1)
 	// Threads, when positive, is the nnlib thread count of every run,
@@ -575,7 +575,7 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 	}
 	e.finish(u, outcome, msg)
 	e.disp.line(t.Name(), describe(outcome, msg, end.Sub(start)))
-	if outcome == OutcomeRan {
+	if outcome == OutcomeRan && e.opt.ResultsDir != "" {
 		e.compareCommitted(u, rec)
 	}
 	return e.writeTargets(u, rec)
@@ -596,8 +596,12 @@ func costClass(class string, threads int) string {
 	return fmt.Sprintf("%s threads=%d", class, threads)
 }
 
-// writeTargets writes rec as the record of each of u's targets.
+// writeTargets writes rec as the record of each of u's targets (none when
+// ResultsDir is empty).
 func (e *executor) writeTargets(u *Unit, rec *record.Record) error {
+	if e.opt.ResultsDir == "" {
+		return nil
+	}
 	for _, t := range u.Targets {
 		r := *rec
 		r.Experiment, r.Run, r.Group, r.Profile = t.Experiment, t.Run.Name, t.Run.Group, e.plan.Profile
