@@ -147,6 +147,11 @@ func Submit(ctx context.Context, plan *harness.Plan, cache *harness.Cache, opt O
 			return nil, err
 		}
 		defer release()
+		// Slurm does not create the folder of --output: a job whose log
+		// cannot be opened dies before it starts.
+		if err := os.MkdirAll(filepath.Join(opt.CacheDir, "slurm", "logs"), 0o755); err != nil {
+			return nil, err
+		}
 	}
 	cached := harness.CachedKeys(plan, cache)
 	active, err := opt.Client.Active(ctx)
