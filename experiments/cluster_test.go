@@ -1,0 +1,39 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestClusterFlagErrors: the cluster flags used where they mean nothing are
+// errors (exit 2) that say how to use them.
+func TestClusterFlagErrors(t *testing.T) {
+	toy := "internal/harness/testdata/toy-chain.yaml"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-submit", "pbs"}, "the only scheduler is slurm"},
+		{[]string{"-dry-run"}, "-dry-run goes with -submit slurm"},
+		{[]string{"-sbatch-args", "--partition=cpu"}, "-sbatch-args goes with -submit slurm"},
+		{[]string{"-submit", "slurm", "-run", "abc"}, "exclude each other"},
+		{[]string{"-submit", "slurm", "-plan"}, "do not combine"},
+		{[]string{"-run", "abc", "-force"}, "do not combine"},
+		{[]string{"-spec", toy, "-submit", "slurm", "-dry-run", "-sbatch-args", "--comment='x"}, "unterminated ' quote"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCmd(t, tt.args...)
+		if code != 2 || !strings.Contains(out+errs, tt.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s%s", tt.args, code, tt.want, out, errs)
+		}
+	}
+}
+
+// TestRunUnknownKey: a worker given a key the plan lacks fails (exit 1)
+// saying what to do.
+func TestRunUnknownKey(t *testing.T) {
+	code, out, errs := runCmd(t, "-spec", "internal/harness/testdata/toy-chain.yaml", "-run", "feed", "-cache", t.TempDir())
+	if code != 1 || !strings.Contains(errs, "no run of profile quick has the key feed") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+}
