@@ -17,7 +17,9 @@ import (
 //
 //	y[co][n][oy][ox] = b[co] + Σ_{ci,ky,kx} w[co][ci][ky][kx] · x[ci][n][oy·s+ky−p][ox·s+kx−p]
 //
-// computed as GEMMs over chunks of images: y = W[Cout][Cin·k·k] × im2col(x).
+// computed as GEMMs over chunks of images: y = W[Cout][Cin·k·k] × im2col(x),
+// or, for a stride-1 3×3 convolution with padding 1 on planes of even size,
+// as Winograd F(2×2, 3×3) (see winograd.go).
 func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 	ws := w.Shape()
 	if len(x.Shape) != 4 || len(ws) < 4 {
@@ -49,6 +51,10 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 	if direct(k, stride, pad) {
 		kernels.Sgemm(false, false, cout, m, kk, 1, w.Data(), kk, x.Data, m, 0, y.Data, m)
 		addBias(y.Data, b, g.onesN(m), cout, m, 0, m)
+		return y
+	}
+	if useWinograd(k, stride, pad, h, wd) {
+		g.convWinograd(y, x, w, b, cin, cout)
 		return y
 	}
 	nc := convChunks(kk, ho*wo, n)
@@ -148,6 +154,10 @@ func (g *Graph) convBackward(nd *node) {
 			}
 			kernels.Sgemm(true, false, cin, m, cout, 1, w.Data(), kk, gy, m, beta, gx, m)
 		}
+		return
+	}
+	if useWinograd(k, nd.stride, nd.pad, h, wd) {
+		g.convBackwardWinograd(gx, fresh, gy, x.Data, w, b, cin, cout, n, h, wd)
 		return
 	}
 	if gx != nil && nd.stride == 1 && nd.pad <= k-1 {

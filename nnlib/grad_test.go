@@ -197,6 +197,8 @@ func TestGradients(t *testing.T) {
 		convCase("conv7x7/p1", 2, 2, 1, 9, 8, 7, 1, 1, true),
 		convCase("conv5x5/p2/tiny-image", 2, 2, 2, 3, 2, 5, 1, 2, true),
 		convCase("conv3x3/p1/1-wide", 1, 2, 3, 4, 1, 3, 1, 1, false),
+		convCase("conv3x3/s1/p1/winograd", 3, 2, 2, 4, 6, 3, 1, 1, true),
+		convCase("conv3x3/s1/p1/winograd-8-wide", 2, 3, 2, 2, 8, 3, 1, 1, false),
 		bnCase("bn/train", true, false),
 		bnCase("bn/eval", false, false),
 		bnCase("bn-relu/train", true, true),
@@ -259,6 +261,17 @@ func TestGradients(t *testing.T) {
 			},
 			ref: func(xs, ps [][]float64) []float64 {
 				y, _, _ := conv64(xs[0], 2, 2, 4, 5, ps[0], 2, 3, nil, 1, 1)
+				return lincomb64([]float64{1, 1}, y, xs[0])
+			},
+		},
+		{
+			// the same on the Winograd path: its input gradient accumulating
+			name: "conv3x3+residual/winograd", inputs: [][]int{{2, 2, 4, 6}}, params: [][]int{{2, 2, 3, 3}},
+			build: func(g *Graph, xs []*Value, ps []*Param) *Value {
+				return g.Add(g.Conv2d(xs[0], ps[0].All(), ParamRef{}, 1, 1), xs[0])
+			},
+			ref: func(xs, ps [][]float64) []float64 {
+				y, _, _ := conv64(xs[0], 2, 2, 4, 6, ps[0], 2, 3, nil, 1, 1)
 				return lincomb64([]float64{1, 1}, y, xs[0])
 			},
 		},

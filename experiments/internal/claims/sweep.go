@@ -109,8 +109,9 @@ func (sweepKind) Name() string { return "cifar-sweep" }
 // normalisation and argmax included), after an untimed warm-up pass, and
 // records the median of time_repeats (≥ 5) passes as infer_ms_per_image,
 // with infer_ms_per_image_min and _max (version 1: the best of
-// time_repeats passes, no spread).
-func (sweepKind) Version() int              { return 2 }
+// time_repeats passes, no spread). Version 3: stride-1 3×3 convolutions
+// run as Winograd F(2×2, 3×3) in nnlib (other rounding, other timings).
+func (sweepKind) Version() int              { return 3 }
 func (sweepKind) NewParams() harness.Params { return &SweepParams{} }
 
 // Exclusive: the sweeps of the coarsening study time inference. (A kind's

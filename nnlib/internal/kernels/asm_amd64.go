@@ -173,3 +173,42 @@ func bnDxVec(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) int {
 	}
 	return v
 }
+
+// winogradLanes returns the tiles per vector (8, or 4 for rows of 4·odd
+// tiles) of the assembly Winograd transforms for tile rows of tw tiles, or
+// 0 where the Go rows run (the Generic level, or tw not a multiple of 4).
+func winogradLanes(tw int) int {
+	switch {
+	case level < AVX2:
+		return 0
+	case tw%8 == 0:
+		return 8
+	case tw%4 == 0:
+		return 4
+	}
+	return 0
+}
+
+func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb int) {
+	if lanes == 8 {
+		winogradInput8AVX2(v, ldv, r0, r1, r2, r3, nb)
+	} else {
+		winogradInput4AVX2(v, ldv, r0, r1, r2, r3, nb)
+	}
+}
+
+func winogradOutputAsm(lanes int, y0, y1, m *float32, ldm, nb int, bias float32, add int) {
+	if lanes == 8 {
+		winogradOutput8AVX2(y0, y1, m, ldm, nb, bias, add)
+	} else {
+		winogradOutput4AVX2(y0, y1, m, ldm, nb, bias, add)
+	}
+}
+
+func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb int) {
+	if lanes == 8 {
+		winogradGrad8AVX2(v, ldv, y0, y1, nb)
+	} else {
+		winogradGrad4AVX2(v, ldv, y0, y1, nb)
+	}
+}

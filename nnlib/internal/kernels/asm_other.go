@@ -21,3 +21,17 @@ func sumSqDevVec(x []float32, c float32) (float32, int)                  { retur
 func dotDevVec(x, y []float32, c float32) (float32, int)                 { return 0, 0 }
 func affineVec(dst, x []float32, c, a, b float32, relu bool) int         { return 0 }
 func bnDxVec(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) int { return 0 }
+
+func winogradLanes(tw int) int { return 0 }
+
+func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb int) {
+	panic("kernels: no Winograd assembly in this build")
+}
+
+func winogradOutputAsm(lanes int, y0, y1, m *float32, ldm, nb int, bias float32, add int) {
+	panic("kernels: no Winograd assembly in this build")
+}
+
+func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb int) {
+	panic("kernels: no Winograd assembly in this build")
+}

@@ -47,6 +47,11 @@ func main() {
 	packTransAVX2(6)
 	packCopyAVX2(16)
 	packCopyAVX2(6)
+	for _, lanes := range []int{4, 8} {
+		winogradInput(lanes)
+		winogradOutput(lanes)
+		winogradGrad(lanes)
+	}
 
 	for _, w := range []width{avx512, avx2} {
 		binary(w, "add", func(x, y, d VecVirtual) { w.op3(VADDPS, y, x, d) })
@@ -1043,4 +1048,303 @@ func broadcastParams(w width, names ...string) []VecVirtual {
 		VBROADCASTSS(param(n), vs[i])
 	}
 	return vs
+}
+
+// ---------------------------------------------------------------------------
+// Winograd F(2×2, 3×3) transforms, vectorised over the tiles of one tile row:
+// lane l of a vector is tile tx = 8·block + l (4 lanes in xmm for 8-wide
+// planes, 8 in ymm otherwise). Every sum is formed in the order of the Go
+// reference (winograd.go), so the two agree bit for bit.
+
+// wlanes returns the vector constructor and lane count for a Winograd kernel.
+func wlanes(lanes int) func() VecVirtual {
+	if lanes == 4 {
+		return XMM
+	}
+	return YMM
+}
+
+// deinterleave returns the even and odd elements of the 2·lanes floats in
+// lo:hi (lanes floats each).
+func deinterleave(lanes int, lo, hi VecVirtual, vec func() VecVirtual) (even, odd VecVirtual) {
+	even, odd = vec(), vec()
+	VSHUFPS(U8(0x88), hi, lo, even)
+	VSHUFPS(U8(0xDD), hi, lo, odd)
+	if lanes == 8 {
+		VPERMPD(U8(0xD8), even, even)
+		VPERMPD(U8(0xD8), odd, odd)
+	}
+	return even, odd
+}
+
+// winogradBlocks emits the block loop shared by the three transforms: body
+// runs once per block of `lanes` tiles with flags telling whether the block
+// is the row's first and last; advance moves the pointers to the next block.
+func winogradBlocks(name string, nb Register, body func(first, last bool), advance func()) {
+	CMPQ(nb, U8(1))
+	JNE(LabelRef(name + "_multi"))
+	body(true, true)
+	JMP(LabelRef(name + "_done"))
+	Label(name + "_multi")
+	body(true, false)
+	advance()
+	DECQ(nb)
+	Label(name + "_mid")
+	CMPQ(nb, U8(1))
+	JE(LabelRef(name + "_last"))
+	body(false, false)
+	advance()
+	DECQ(nb)
+	JMP(LabelRef(name + "_mid"))
+	Label(name + "_last")
+	body(false, true)
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// xiAddr returns the address of transform position ξ (0…15) of a tile row
+// whose positions lie ld bytes apart: base[ξ/4] + (ξ%4)·ld.
+func xiAddr(base [4]Register, ld, ld3 Register, xi int) Mem {
+	m := Mem{Base: base[xi/4]}
+	switch xi % 4 {
+	case 1:
+		m.Index, m.Scale = ld, 1
+	case 2:
+		m.Index, m.Scale = ld, 2
+	case 3:
+		m.Index, m.Scale = ld3, 1
+	}
+	return m
+}
+
+// xiBases loads a pointer parameter p and its step ld (in floats) and
+// returns the four row bases p + 4i·ld, ld and 3·ld in bytes.
+func xiBases(p, ld string) (base [4]Register, ldb, ld3 Register) {
+	base[0] = Load(Param(p), GP64())
+	ldb = Load(Param(ld), GP64())
+	SHLQ(U8(2), ldb)
+	ld3 = GP64()
+	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ld3)
+	for i := 1; i < 4; i++ {
+		base[i] = GP64()
+		LEAQ(Mem{Base: base[i-1], Index: ldb, Scale: 4}, base[i])
+	}
+	return base, ldb, ld3
+}
+
+// winogradInput emits winogradInput<lanes>AVX2(v, ldv, r0, r1, r2, r3, nb):
+// the input transform V = Bᵀ·d·B of one tile row from its four input rows.
+func winogradInput(lanes int) {
+	name := fmt.Sprintf("winogradInput%dAVX2", lanes)
+	TEXT(name, NOSPLIT, "func(v *float32, ldv int, r0, r1, r2, r3 *float32, nb int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the assembly of winogradInputRow for blocks of %d tiles (see there).", name, lanes))
+	vec := wlanes(lanes)
+	base, ld, ld3 := xiBases("v", "ldv")
+	rows := loadParams("r0", "r1", "r2", "r3")
+	nb := Load(Param("nb"), GP64())
+	zero, ones, maskFirst, maskLast := vec(), vec(), vec(), vec()
+	VXORPS(zero, zero, zero)
+	VPCMPEQD(ones, ones, ones)
+	VPBLENDD(U8(1), zero, ones, maskFirst)
+	VPBLENDD(U8(1<<(lanes-1)), zero, ones, maskLast)
+	// row returns the column transform (d0−d2, d1+d2, d2−d1, d1−d3) of
+	// one input row, with d0…d3 the columns 2tx−1 … 2tx+2 of each tile.
+	row := func(r Register, first, last bool) [4]VecVirtual {
+		alo, ahi, blo, bhi := vec(), vec(), vec(), vec()
+		if first {
+			VMASKMOVPS(Mem{Base: r, Disp: -4}, maskFirst, alo)
+		} else {
+			VMOVUPS(Mem{Base: r, Disp: -4}, alo)
+		}
+		VMOVUPS(Mem{Base: r, Disp: -4 + 4*lanes}, ahi)
+		VMOVUPS(Mem{Base: r, Disp: 4}, blo)
+		if last {
+			VMASKMOVPS(Mem{Base: r, Disp: 4 + 4*lanes}, maskLast, bhi)
+		} else {
+			VMOVUPS(Mem{Base: r, Disp: 4 + 4*lanes}, bhi)
+		}
+		d0, d1 := deinterleave(lanes, alo, ahi, vec)
+		d2, d3 := deinterleave(lanes, blo, bhi, vec)
+		var c [4]VecVirtual
+		for i := range c {
+			c[i] = vec()
+		}
+		VSUBPS(d2, d0, c[0])
+		VADDPS(d2, d1, c[1])
+		VSUBPS(d1, d2, c[2])
+		VSUBPS(d3, d1, c[3])
+		return c
+	}
+	body := func(first, last bool) {
+		c1 := row(rows[1], first, last)
+		c2 := row(rows[2], first, last)
+		t := vec()
+		for j := 0; j < 4; j++ {
+			VADDPS(c2[j], c1[j], t)
+			VMOVUPS(t, xiAddr(base, ld, ld3, 4+j))
+			VSUBPS(c1[j], c2[j], t)
+			VMOVUPS(t, xiAddr(base, ld, ld3, 8+j))
+		}
+		c0 := row(rows[0], first, last)
+		for j := 0; j < 4; j++ {
+			VSUBPS(c2[j], c0[j], t)
+			VMOVUPS(t, xiAddr(base, ld, ld3, j))
+		}
+		c3 := row(rows[3], first, last)
+		for j := 0; j < 4; j++ {
+			VSUBPS(c3[j], c1[j], t)
+			VMOVUPS(t, xiAddr(base, ld, ld3, 12+j))
+		}
+	}
+	winogradBlocks(name, nb, body, func() {
+		for _, r := range rows {
+			ADDQ(U8(8*lanes), r)
+		}
+		for _, b := range base {
+			ADDQ(U8(4*lanes), b)
+		}
+	})
+}
+
+// winogradOutput emits winogradOutput<lanes>AVX2(y0, y1, m, ldm, nb, bias,
+// add): the output transform Y = Aᵀ·M·A of one tile row into the output
+// rows y0 and y1, plus bias, added to what they hold when add != 0.
+func winogradOutput(lanes int) {
+	name := fmt.Sprintf("winogradOutput%dAVX2", lanes)
+	TEXT(name, NOSPLIT, "func(y0, y1, m *float32, ldm, nb int, bias float32, add int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the assembly of winogradOutputRow for blocks of %d tiles (see there).", name, lanes))
+	vec := wlanes(lanes)
+	out := loadParams("y0", "y1")
+	base, ld, ld3 := xiBases("m", "ldm")
+	nb := Load(Param("nb"), GP64())
+	add := Load(Param("add"), GP64())
+	bias := vec()
+	VBROADCASTSS(param("bias"), bias)
+	// store writes one output row from its even (a) and odd (b) columns.
+	store := func(y Register, a, b VecVirtual, accumulate bool) {
+		lo, hi := vec(), vec()
+		VUNPCKLPS(b, a, lo)
+		VUNPCKHPS(b, a, hi)
+		o0, o1 := lo, hi
+		if lanes == 8 {
+			o0, o1 = vec(), vec()
+			VPERM2F128(U8(0x20), hi, lo, o0)
+			VPERM2F128(U8(0x31), hi, lo, o1)
+		}
+		if accumulate {
+			VADDPS(Mem{Base: y}, o0, o0)
+			VADDPS(Mem{Base: y, Disp: 4 * lanes}, o1, o1)
+		}
+		VMOVUPS(o0, Mem{Base: y})
+		VMOVUPS(o1, Mem{Base: y, Disp: 4 * lanes})
+	}
+	body := func(accumulate bool) {
+		// s_i = row combination i of Aᵀ·M (i = 0, 1), column by column.
+		var s [2][4]VecVirtual
+		for j := 0; j < 4; j++ {
+			m0, m1, m2, m3 := vec(), vec(), vec(), vec()
+			VMOVUPS(xiAddr(base, ld, ld3, j), m0)
+			VMOVUPS(xiAddr(base, ld, ld3, 4+j), m1)
+			VMOVUPS(xiAddr(base, ld, ld3, 8+j), m2)
+			VMOVUPS(xiAddr(base, ld, ld3, 12+j), m3)
+			s[0][j], s[1][j] = vec(), vec()
+			VADDPS(m1, m0, s[0][j])
+			VADDPS(m2, s[0][j], s[0][j])
+			VSUBPS(m2, m1, s[1][j])
+			VSUBPS(m3, s[1][j], s[1][j])
+		}
+		for i, y := range out {
+			a, b := vec(), vec()
+			VADDPS(s[i][1], s[i][0], a)
+			VADDPS(s[i][2], a, a)
+			VADDPS(bias, a, a)
+			VSUBPS(s[i][2], s[i][1], b)
+			VSUBPS(s[i][3], b, b)
+			VADDPS(bias, b, b)
+			store(y, a, b, accumulate)
+		}
+	}
+	TESTQ(add, add)
+	JNZ(LabelRef(name + "_add"))
+	Label(name + "_loop")
+	body(false)
+	for _, y := range out {
+		ADDQ(U8(8*lanes), y)
+	}
+	for _, b := range base {
+		ADDQ(U8(4*lanes), b)
+	}
+	DECQ(nb)
+	JNZ(LabelRef(name + "_loop"))
+	VZEROUPPER()
+	RET()
+	Label(name + "_add")
+	body(true)
+	for _, y := range out {
+		ADDQ(U8(8*lanes), y)
+	}
+	for _, b := range base {
+		ADDQ(U8(4*lanes), b)
+	}
+	DECQ(nb)
+	JNZ(LabelRef(name + "_add"))
+	VZEROUPPER()
+	RET()
+}
+
+// winogradGrad emits winogradGrad<lanes>AVX2(v, ldv, y0, y1, nb): the
+// transform A·dY·Aᵀ of the output gradient of one tile row (rows y0, y1),
+// the operand of the weight gradient in the Winograd domain.
+func winogradGrad(lanes int) {
+	name := fmt.Sprintf("winogradGrad%dAVX2", lanes)
+	TEXT(name, NOSPLIT, "func(v *float32, ldv int, y0, y1 *float32, nb int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the assembly of winogradGradRow for blocks of %d tiles (see there).", name, lanes))
+	vec := wlanes(lanes)
+	base, ld, ld3 := xiBases("v", "ldv")
+	in := loadParams("y0", "y1")
+	nb := Load(Param("nb"), GP64())
+	zero := vec()
+	VXORPS(zero, zero, zero)
+	// col returns (p, p+q, p−q, −q) of one gradient row, p and q its even
+	// and odd columns.
+	col := func(y Register) [4]VecVirtual {
+		lo, hi := vec(), vec()
+		VMOVUPS(Mem{Base: y}, lo)
+		VMOVUPS(Mem{Base: y, Disp: 4 * lanes}, hi)
+		p, q := deinterleave(lanes, lo, hi, vec)
+		var c [4]VecVirtual
+		c[0] = p
+		c[1], c[2], c[3] = vec(), vec(), vec()
+		VADDPS(q, p, c[1])
+		VSUBPS(q, p, c[2])
+		VSUBPS(q, zero, c[3])
+		return c
+	}
+	Label(name + "_loop")
+	a := col(in[0])
+	b := col(in[1])
+	t := vec()
+	for j := 0; j < 4; j++ {
+		VMOVUPS(a[j], xiAddr(base, ld, ld3, j))
+		VADDPS(b[j], a[j], t)
+		VMOVUPS(t, xiAddr(base, ld, ld3, 4+j))
+		VSUBPS(b[j], a[j], t)
+		VMOVUPS(t, xiAddr(base, ld, ld3, 8+j))
+		VSUBPS(b[j], zero, t)
+		VMOVUPS(t, xiAddr(base, ld, ld3, 12+j))
+	}
+	for _, y := range in {
+		ADDQ(U8(8*lanes), y)
+	}
+	for _, b := range base {
+		ADDQ(U8(4*lanes), b)
+	}
+	DECQ(nb)
+	JNZ(LabelRef(name + "_loop"))
+	VZEROUPPER()
+	RET()
 }

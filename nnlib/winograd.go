@@ -1,0 +1,223 @@
+package nnlib
+
+import "github.com/continuousnet/repro/nnlib/internal/kernels"
+
+// Stride-1 3×3 convolutions with padding 1 on planes of even size (every
+// convolution inside a ResNet stage or a ContinuousNet's ODE blocks) run as
+// Winograd F(2×2, 3×3): per chunk of images, the input is transformed
+// (kernels.WinogradInput), multiplied by the transformed kernel in 16
+// GEMMs over channels, one per position of the 4×4 transformed tile, and
+// transformed back (kernels.WinogradOutput). That is 16 multiplies per 2×2
+// outputs and channel pair instead of 36, and no im2col. The backward pass
+// stays in the Winograd domain too: the input gradient is the same
+// computation on dY with the flipped, transposed kernel, and the weight
+// gradient is 16 GEMMs of the transformed output gradient
+// (kernels.WinogradGrad) with the transformed input over the tiles,
+// mapped back by Gᵀ·(·)·G.
+//
+// The rounding differs from the direct convolution's: the transforms add
+// and subtract up to 16 inputs before the products, so the error bound
+// grows by a small constant factor (TestWinogradMatchesDirect bounds it
+// against a float64 reference at every kernel level).
+
+// winogradOn selects the Winograd path where it applies (a variable so
+// that tests and benchmarks can compare it with the im2col path).
+var winogradOn = true
+
+// SetWinograd turns the Winograd path of stride-1 3×3 convolutions on or
+// off and returns the previous setting. It is meant for tests and
+// benchmarks that compare the two; it must not be called while a graph
+// runs.
+func SetWinograd(on bool) bool {
+	prev := winogradOn
+	winogradOn = on
+	return prev
+}
+
+// ConvAlgorithm names the convolution algorithm of stride-1 3×3
+// convolutions, for provenance records.
+func ConvAlgorithm() string {
+	if winogradOn {
+		return "winograd-f2x2-3x3"
+	}
+	return "im2col"
+}
+
+// useWinograd reports whether a convolution runs on the Winograd path.
+func useWinograd(k, stride, pad, h, w int) bool {
+	return winogradOn && k == 3 && stride == 1 && pad == 1 && h%2 == 0 && w%2 == 0
+}
+
+// winogradG is the kernel transform matrix G of F(2×2, 3×3).
+var winogradG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+
+// winogradWeights writes the transformed kernels U = G·g·Gᵀ (in float64,
+// rounded once) for the GEMMs over channels:
+//
+//	flip = false:  u[ξ][co][ci] = (G·w[co][ci]·Gᵀ)[ξ]                (forward)
+//	flip = true:   u[ξ][ci][co] = (G·w[co][ci] rotated 180°·Gᵀ)[ξ]   (input gradient)
+func winogradWeights(u, w []float32, cout, cin int, flip bool) {
+	for co := range cout {
+		for ci := range cin {
+			g := w[(co*cin+ci)*9 : (co*cin+ci+1)*9]
+			at := func(a, b int) float64 {
+				if flip {
+					return float64(g[(2-a)*3+2-b])
+				}
+				return float64(g[a*3+b])
+			}
+			var t [4][3]float64 // G·g
+			for i := range 4 {
+				for b := range 3 {
+					for a := range 3 {
+						t[i][b] += winogradG[i][a] * at(a, b)
+					}
+				}
+			}
+			idx := co*cin + ci
+			if flip {
+				idx = ci*cout + co
+			}
+			for i := range 4 {
+				for j := range 4 {
+					var s float64
+					for b := range 3 {
+						s += t[i][b] * winogradG[j][b]
+					}
+					u[(i*4+j)*cout*cin+idx] = float32(s)
+				}
+			}
+		}
+	}
+}
+
+// winogradWeightGrad adds Gᵀ·dU·G (in float64) of du[ξ][co][ci] into the
+// kernel gradient wg[co][ci][3][3].
+func winogradWeightGrad(wg, du []float32, cout, cin int) {
+	n := cout * cin
+	for idx := range n {
+		var r [3][4]float64 // Gᵀ·dU
+		for a := range 3 {
+			for j := range 4 {
+				for i := range 4 {
+					r[a][j] += winogradG[i][a] * float64(du[(i*4+j)*n+idx])
+				}
+			}
+		}
+		for a := range 3 {
+			for b := range 3 {
+				var s float64
+				for j := range 4 {
+					s += r[a][j] * winogradG[j][b]
+				}
+				wg[idx*9+a*3+b] += float32(s)
+			}
+		}
+	}
+}
+
+// winogradChunks returns the number of image chunks of a Winograd
+// convolution whose transformed operands take perImage floats per image:
+// as few as keep a chunk's operands within colsChunkBytes, rounded up to an
+// even count as convChunks does. It depends on the shapes only.
+func winogradChunks(perImage, n int) int { return convChunks(perImage, 1, n) }
+
+// winogradBlock returns the distance in floats between the 16 position
+// blocks of a chunk's transformed operand of c channels and t tiles: c·t
+// plus 16 floats, so that the 16 streams a transform writes or reads, which
+// would otherwise lie a multiple of 4 KiB apart, fall into different L1
+// cache sets (measured on AMD Zen 4: the transforms took 3× as long with
+// the blocks packed end to end).
+func winogradBlock(c, t int) int { return c*t + 16 }
+
+// convWinograd computes y = conv(x, w) + b on the Winograd path.
+func (g *Graph) convWinograd(y, x *Value, w, b ParamRef, cin, cout int) {
+	n, h, wd := x.Shape[1], x.Shape[2], x.Shape[3]
+	hw, tiles := h*wd, h*wd/4
+	u := grow(&g.wt, 16*cout*cin)
+	winogradWeights(u, w.Data(), cout, cin, false)
+	var bias []float32
+	if b.Valid() {
+		bias = b.Data()
+	}
+	nc := winogradChunks(16*(cin+cout)*tiles, n)
+	tc := chunkLen(n, nc) * tiles
+	scr := g.scratch(16 * (winogradBlock(cin, tc) + winogradBlock(cout, tc)))
+	parallelForW(nc, 2*9*cin*cout*n*hw, func(wk, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			b0, b1 := chunkRange(n, nc, c)
+			t := (b1 - b0) * tiles
+			lv, lm := winogradBlock(cin, t), winogradBlock(cout, t)
+			v, m := scr[wk][:16*lv], scr[wk][16*lv:16*(lv+lm)]
+			for ci := range cin {
+				kernels.WinogradInput(v[ci*t:], lv, x.Data[ci*n*hw+b0*hw:], b1-b0, h, wd)
+			}
+			for xi := range 16 {
+				kernels.Sgemm(false, false, cout, t, cin, 1, u[xi*cout*cin:], cin, v[xi*lv:], t, 0, m[xi*lm:], t)
+			}
+			for co := range cout {
+				var bc float32
+				if bias != nil {
+					bc = bias[co]
+				}
+				kernels.WinogradOutput(y.Data[co*n*hw+b0*hw:], m[co*t:], lm, b1-b0, h, wd, bc, false)
+			}
+		}
+	})
+}
+
+// convBackwardWinograd is the backward pass of a convolution on the
+// Winograd path: per chunk, the weight gradient's 16 GEMMs
+// dU[ξ] = Ŷ[ξ]·V[ξ]ᵀ (summed over the chunks in order, then mapped back),
+// the bias gradient, and, when x needs one, the input gradient as the
+// forward computation on dY with the flipped kernel, written (fresh) or
+// added into gx.
+func (g *Graph) convBackwardWinograd(gx []float32, fresh bool, gy, x []float32, w, b ParamRef, cin, cout, n, h, wd int) {
+	hw, tiles := h*wd, h*wd/4
+	var ut []float32
+	if gx != nil {
+		ut = grow(&g.wt, 16*cout*cin)
+		winogradWeights(ut, w.Data(), cout, cin, true)
+	}
+	nc := winogradChunks(16*(cin+cout)*tiles, n)
+	tc := chunkLen(n, nc) * tiles
+	scr := g.scratch(16 * (winogradBlock(cin, tc) + winogradBlock(cout, tc)))
+	parts := g.gradParts(nc, 16*cout*cin, b, cout)
+	parallelForW(nc, 3*2*9*cin*cout*n*hw, func(wk, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			b0, b1 := chunkRange(n, nc, c)
+			t := (b1 - b0) * tiles
+			lv, le := winogradBlock(cin, t), winogradBlock(cout, t)
+			v, e := scr[wk][:16*lv], scr[wk][16*lv:16*(lv+le)]
+			parts.bias(c, gy, n*hw, b0*hw, (b1-b0)*hw)
+			for ci := range cin {
+				kernels.WinogradInput(v[ci*t:], lv, x[ci*n*hw+b0*hw:], b1-b0, h, wd)
+			}
+			for co := range cout {
+				kernels.WinogradGrad(e[co*t:], le, gy[co*n*hw+b0*hw:], b1-b0, h, wd)
+			}
+			du := parts.w(c)
+			for xi := range 16 {
+				kernels.Sgemm(false, true, cout, cin, t, 1, e[xi*le:], t, v[xi*lv:], t, 0, du[xi*cout*cin:], cin)
+			}
+			if gx == nil {
+				continue
+			}
+			// The input gradient: e now holds dY's input transform, v the
+			// products, which the output transform takes back into gx.
+			for co := range cout {
+				kernels.WinogradInput(e[co*t:], le, gy[co*n*hw+b0*hw:], b1-b0, h, wd)
+			}
+			for xi := range 16 {
+				kernels.Sgemm(false, false, cin, t, cout, 1, ut[xi*cin*cout:], cout, e[xi*le:], t, 0, v[xi*lv:], t)
+			}
+			for ci := range cin {
+				kernels.WinogradOutput(gx[ci*n*hw+b0*hw:], v[ci*t:], lv, b1-b0, h, wd, 0, !fresh)
+			}
+		}
+	})
+	du := grow(&g.gwt, 16*cout*cin)
+	clear(du)
+	parts.sumInto(du, b)
+	winogradWeightGrad(w.Grad(), du, cout, cin)
+}
