@@ -187,9 +187,14 @@ func runWorker(stdout, stderr io.Writer, p *harness.Plan, cache *harness.Cache, 
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	done := make(chan struct{})
+	defer close(done) // before stop: the normal end says nothing
 	go func() {
-		<-ctx.Done()
-		fmt.Fprintln(stderr, "experiments: -run: signalled; stopping the run (it keeps its checkpoint)")
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stderr, "experiments: -run: signalled; stopping the run (it keeps its checkpoint)")
+		case <-done:
+		}
 	}()
 	hostname, _ := os.Hostname()
 	fmt.Fprintf(stdout, "worker: key %s, profile %s, commit %s, host %s, job %s, cache %s\n",
