@@ -48,70 +48,59 @@ func useWinograd(k, stride, pad, h, w int) bool {
 	return winogradOn && k == 3 && stride == 1 && pad == 1 && h%2 == 0 && w%2 == 0
 }
 
-// winogradG is the kernel transform matrix G of F(2×2, 3×3).
-var winogradG = [4][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
-
 // winogradWeights writes the transformed kernels U = G·g·Gᵀ (in float64,
-// rounded once) for the GEMMs over channels:
+// rounded once) for the GEMMs over channels, with
 //
+//	G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //	flip = false:  u[ξ][co][ci] = (G·w[co][ci]·Gᵀ)[ξ]                (forward)
 //	flip = true:   u[ξ][ci][co] = (G·w[co][ci] rotated 180°·Gᵀ)[ξ]   (input gradient)
 func winogradWeights(u, w []float32, cout, cin int, flip bool) {
+	n := cout * cin
 	for co := range cout {
 		for ci := range cin {
-			g := w[(co*cin+ci)*9 : (co*cin+ci+1)*9]
-			at := func(a, b int) float64 {
+			var g [9]float64
+			for i, v := range w[(co*cin+ci)*9 : (co*cin+ci+1)*9] {
 				if flip {
-					return float64(g[(2-a)*3+2-b])
+					i = 8 - i // (a, b) → (2−a, 2−b)
 				}
-				return float64(g[a*3+b])
-			}
-			var t [4][3]float64 // G·g
-			for i := range 4 {
-				for b := range 3 {
-					for a := range 3 {
-						t[i][b] += winogradG[i][a] * at(a, b)
-					}
-				}
+				g[i] = float64(v)
 			}
 			idx := co*cin + ci
 			if flip {
 				idx = ci*cout + co
 			}
-			for i := range 4 {
-				for j := range 4 {
-					var s float64
-					for b := range 3 {
-						s += t[i][b] * winogradG[j][b]
-					}
-					u[(i*4+j)*cout*cin+idx] = float32(s)
-				}
+			// t = G·g (4×3), then each row of t times Gᵀ.
+			var t [4][3]float64
+			for b := range 3 {
+				g0, g1, g2 := g[b], g[3+b], g[6+b]
+				t[0][b], t[1][b], t[2][b], t[3][b] = g0, 0.5*(g0+g1+g2), 0.5*(g0-g1+g2), g2
+			}
+			for i, r := range t {
+				u[(4*i)*n+idx] = float32(r[0])
+				u[(4*i+1)*n+idx] = float32(0.5 * (r[0] + r[1] + r[2]))
+				u[(4*i+2)*n+idx] = float32(0.5 * (r[0] - r[1] + r[2]))
+				u[(4*i+3)*n+idx] = float32(r[2])
 			}
 		}
 	}
 }
 
 // winogradWeightGrad adds Gᵀ·dU·G (in float64) of du[ξ][co][ci] into the
-// kernel gradient wg[co][ci][3][3].
+// kernel gradient wg[co][ci][3][3] (Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]).
 func winogradWeightGrad(wg, du []float32, cout, cin int) {
 	n := cout * cin
 	for idx := range n {
-		var r [3][4]float64 // Gᵀ·dU
-		for a := range 3 {
-			for j := range 4 {
-				for i := range 4 {
-					r[a][j] += winogradG[i][a] * float64(du[(i*4+j)*n+idx])
-				}
-			}
+		// r = Gᵀ·dU (3×4), then each row of r times G.
+		var r [3][4]float64
+		for j := range 4 {
+			d0, d1, d2, d3 := float64(du[j*n+idx]), float64(du[(4+j)*n+idx]), float64(du[(8+j)*n+idx]), float64(du[(12+j)*n+idx])
+			r[0][j], r[1][j], r[2][j] = d0+0.5*(d1+d2), 0.5*(d1-d2), 0.5*(d1+d2)+d3
 		}
-		for a := range 3 {
-			for b := range 3 {
-				var s float64
-				for j := range 4 {
-					s += r[a][j] * winogradG[j][b]
-				}
-				wg[idx*9+a*3+b] += float32(s)
-			}
+		g := wg[idx*9 : idx*9+9]
+		for a, q := range r {
+			g[3*a] += float32(q[0] + 0.5*(q[1]+q[2]))
+			g[3*a+1] += float32(0.5 * (q[1] - q[2]))
+			g[3*a+2] += float32(0.5*(q[1]+q[2]) + q[3])
 		}
 	}
 }

@@ -189,26 +189,26 @@ func winogradLanes(tw int) int {
 	return 0
 }
 
-func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb int) {
+func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb, rows int) {
 	if lanes == 8 {
-		winogradInput8AVX2(v, ldv, r0, r1, r2, r3, nb)
+		winogradInput8AVX2(v, ldv, r0, r1, r2, r3, nb, rows)
 	} else {
-		winogradInput4AVX2(v, ldv, r0, r1, r2, r3, nb)
+		winogradInput4AVX2(v, ldv, r0, r1, r2, r3, nb, rows)
 	}
 }
 
-func winogradOutputAsm(lanes int, y0, y1, m *float32, ldm, nb int, bias float32, add int) {
+func winogradOutputAsm(lanes int, y0, y1, m *float32, ldm, nb, rows int, bias float32, add int) {
 	if lanes == 8 {
-		winogradOutput8AVX2(y0, y1, m, ldm, nb, bias, add)
+		winogradOutput8AVX2(y0, y1, m, ldm, nb, rows, bias, add)
 	} else {
-		winogradOutput4AVX2(y0, y1, m, ldm, nb, bias, add)
+		winogradOutput4AVX2(y0, y1, m, ldm, nb, rows, bias, add)
 	}
 }
 
-func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb int) {
+func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb, rows int) {
 	if lanes == 8 {
-		winogradGrad8AVX2(v, ldv, y0, y1, nb)
+		winogradGrad8AVX2(v, ldv, y0, y1, nb, rows)
 	} else {
-		winogradGrad4AVX2(v, ldv, y0, y1, nb)
+		winogradGrad4AVX2(v, ldv, y0, y1, nb, rows)
 	}
 }

@@ -24,14 +24,14 @@ func bnDxVec(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) int { retur
 
 func winogradLanes(tw int) int { return 0 }
 
-func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb int) {
+func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb, rows int) {
 	panic("kernels: no Winograd assembly in this build")
 }
 
-func winogradOutputAsm(lanes int, y0, y1, m *float32, ldm, nb int, bias float32, add int) {
+func winogradOutputAsm(lanes int, y0, y1, m *float32, ldm, nb, rows int, bias float32, add int) {
 	panic("kernels: no Winograd assembly in this build")
 }
 
-func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb int) {
+func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb, rows int) {
 	panic("kernels: no Winograd assembly in this build")
 }

@@ -11619,26 +11619,29 @@ packCopy6AVX2_done:
 	VZEROUPPER
 	RET
 
-// func winogradInput4AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int)
+// func winogradInput4AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int, rows int)
 // Requires: AVX, AVX2
-TEXT ·winogradInput4AVX2(SB), NOSPLIT, $0-56
-	MOVQ       v+0(FP), AX
-	MOVQ       ldv+8(FP), CX
-	SHLQ       $0x02, CX
-	LEAQ       (CX)(CX*2), DX
-	LEAQ       (AX)(CX*4), BX
-	LEAQ       (BX)(CX*4), SI
-	LEAQ       (SI)(CX*4), DI
-	MOVQ       r0+16(FP), R8
-	MOVQ       r1+24(FP), R9
-	MOVQ       r2+32(FP), R10
-	MOVQ       r3+40(FP), R11
-	MOVQ       nb+48(FP), R12
-	VXORPS     X0, X0, X0
-	VPCMPEQD   X1, X1, X1
-	VPBLENDD   $0x01, X0, X1, X2
-	VPBLENDD   $0x08, X0, X1, X0
-	CMPQ       R12, $0x01
+TEXT ·winogradInput4AVX2(SB), NOSPLIT, $0-64
+	MOVQ     v+0(FP), AX
+	MOVQ     ldv+8(FP), CX
+	SHLQ     $0x02, CX
+	LEAQ     (CX)(CX*2), DX
+	LEAQ     (AX)(CX*4), BX
+	LEAQ     (BX)(CX*4), SI
+	LEAQ     (SI)(CX*4), DI
+	MOVQ     r0+16(FP), R8
+	MOVQ     r1+24(FP), R9
+	MOVQ     r2+32(FP), R10
+	MOVQ     r3+40(FP), R11
+	MOVQ     rows+56(FP), R12
+	VXORPS   X0, X0, X0
+	VPCMPEQD X1, X1, X1
+	VPBLENDD $0x01, X0, X1, X2
+	VPBLENDD $0x08, X0, X1, X0
+
+winogradInput4AVX2_row:
+	MOVQ       nb+48(FP), R13
+	CMPQ       R13, $0x01
 	JNE        winogradInput4AVX2_multi
 	VMASKMOVPS -4(R9), X2, X1
 	VMOVUPS    12(R9), X3
@@ -11700,27 +11703,35 @@ TEXT ·winogradInput4AVX2(SB), NOSPLIT, $0-56
 	VMOVUPS    X8, (AX)(CX*2)
 	VSUBPS     X4, X13, X8
 	VMOVUPS    X8, (AX)(DX*1)
-	VMASKMOVPS -4(R11), X2, X2
-	VMOVUPS    12(R11), X4
-	VMOVUPS    4(R11), X7
-	VMASKMOVPS 20(R11), X0, X0
-	VSHUFPS    $0x88, X4, X2, X8
-	VSHUFPS    $0xdd, X4, X2, X2
-	VSHUFPS    $0x88, X0, X7, X4
-	VSHUFPS    $0xdd, X0, X7, X0
-	VSUBPS     X4, X8, X8
-	VADDPS     X4, X2, X7
-	VSUBPS     X2, X4, X4
-	VSUBPS     X0, X2, X0
+	VMASKMOVPS -4(R11), X2, X7
+	VMOVUPS    12(R11), X9
+	VMOVUPS    4(R11), X8
+	VMASKMOVPS 20(R11), X0, X10
+	VSHUFPS    $0x88, X9, X7, X4
+	VSHUFPS    $0xdd, X9, X7, X9
+	VSHUFPS    $0x88, X10, X8, X7
+	VSHUFPS    $0xdd, X10, X8, X10
+	VSUBPS     X7, X4, X8
+	VADDPS     X7, X9, X4
+	VSUBPS     X9, X7, X7
+	VSUBPS     X10, X9, X9
 	VSUBPS     X8, X5, X8
 	VMOVUPS    X8, (DI)
-	VSUBPS     X7, X6, X8
+	VSUBPS     X4, X6, X8
 	VMOVUPS    X8, (DI)(CX*1)
-	VSUBPS     X4, X3, X8
+	VSUBPS     X7, X3, X8
 	VMOVUPS    X8, (DI)(CX*2)
-	VSUBPS     X0, X1, X8
+	VSUBPS     X9, X1, X8
 	VMOVUPS    X8, (DI)(DX*1)
-	JMP        winogradInput4AVX2_done
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	ADDQ       $0x20, R10
+	ADDQ       $0x20, R11
+	ADDQ       $0x10, AX
+	ADDQ       $0x10, BX
+	ADDQ       $0x10, SI
+	ADDQ       $0x10, DI
+	JMP        winogradInput4AVX2_rowend
 
 winogradInput4AVX2_multi:
 	VMASKMOVPS -4(R9), X2, X1
@@ -11783,25 +11794,25 @@ winogradInput4AVX2_multi:
 	VMOVUPS    X8, (AX)(CX*2)
 	VSUBPS     X4, X13, X8
 	VMOVUPS    X8, (AX)(DX*1)
-	VMASKMOVPS -4(R11), X2, X4
-	VMOVUPS    12(R11), X7
+	VMASKMOVPS -4(R11), X2, X7
+	VMOVUPS    12(R11), X9
 	VMOVUPS    4(R11), X8
-	VMOVUPS    20(R11), X9
-	VSHUFPS    $0x88, X7, X4, X2
-	VSHUFPS    $0xdd, X7, X4, X7
-	VSHUFPS    $0x88, X9, X8, X4
-	VSHUFPS    $0xdd, X9, X8, X9
-	VSUBPS     X4, X2, X8
-	VADDPS     X4, X7, X2
-	VSUBPS     X7, X4, X4
+	VMOVUPS    20(R11), X10
+	VSHUFPS    $0x88, X9, X7, X4
+	VSHUFPS    $0xdd, X9, X7, X9
+	VSHUFPS    $0x88, X10, X8, X7
+	VSHUFPS    $0xdd, X10, X8, X10
+	VSUBPS     X7, X4, X8
+	VADDPS     X7, X9, X4
 	VSUBPS     X9, X7, X7
+	VSUBPS     X10, X9, X9
 	VSUBPS     X8, X5, X8
 	VMOVUPS    X8, (DI)
-	VSUBPS     X2, X6, X8
+	VSUBPS     X4, X6, X8
 	VMOVUPS    X8, (DI)(CX*1)
-	VSUBPS     X4, X3, X8
+	VSUBPS     X7, X3, X8
 	VMOVUPS    X8, (DI)(CX*2)
-	VSUBPS     X7, X1, X8
+	VSUBPS     X9, X1, X8
 	VMOVUPS    X8, (DI)(DX*1)
 	ADDQ       $0x20, R8
 	ADDQ       $0x20, R9
@@ -11811,91 +11822,91 @@ winogradInput4AVX2_multi:
 	ADDQ       $0x10, BX
 	ADDQ       $0x10, SI
 	ADDQ       $0x10, DI
-	DECQ       R12
+	DECQ       R13
 
 winogradInput4AVX2_mid:
-	CMPQ    R12, $0x01
+	CMPQ    R13, $0x01
 	JE      winogradInput4AVX2_last
 	VMOVUPS -4(R9), X1
-	VMOVUPS 12(R9), X2
-	VMOVUPS 4(R9), X3
-	VMOVUPS 20(R9), X4
-	VSHUFPS $0x88, X2, X1, X5
-	VSHUFPS $0xdd, X2, X1, X1
-	VSHUFPS $0x88, X4, X3, X2
-	VSHUFPS $0xdd, X4, X3, X3
-	VSUBPS  X2, X5, X4
-	VADDPS  X2, X1, X5
-	VSUBPS  X1, X2, X2
-	VSUBPS  X3, X1, X1
-	VMOVUPS -4(R10), X3
-	VMOVUPS 12(R10), X6
-	VMOVUPS 4(R10), X7
-	VMOVUPS 20(R10), X8
-	VSHUFPS $0x88, X6, X3, X9
-	VSHUFPS $0xdd, X6, X3, X3
-	VSHUFPS $0x88, X8, X7, X6
-	VSHUFPS $0xdd, X8, X7, X7
-	VSUBPS  X6, X9, X8
-	VADDPS  X6, X3, X9
-	VSUBPS  X3, X6, X6
-	VSUBPS  X7, X3, X3
-	VADDPS  X8, X4, X7
-	VMOVUPS X7, (BX)
-	VSUBPS  X4, X8, X7
-	VMOVUPS X7, (SI)
-	VADDPS  X9, X5, X7
-	VMOVUPS X7, (BX)(CX*1)
-	VSUBPS  X5, X9, X7
-	VMOVUPS X7, (SI)(CX*1)
-	VADDPS  X6, X2, X7
-	VMOVUPS X7, (BX)(CX*2)
-	VSUBPS  X2, X6, X7
-	VMOVUPS X7, (SI)(CX*2)
-	VADDPS  X3, X1, X7
-	VMOVUPS X7, (BX)(DX*1)
-	VSUBPS  X1, X3, X7
-	VMOVUPS X7, (SI)(DX*1)
-	VMOVUPS -4(R8), X11
-	VMOVUPS 12(R8), X12
-	VMOVUPS 4(R8), X10
-	VMOVUPS 20(R8), X13
-	VSHUFPS $0x88, X12, X11, X7
-	VSHUFPS $0xdd, X12, X11, X12
-	VSHUFPS $0x88, X13, X10, X11
-	VSHUFPS $0xdd, X13, X10, X13
-	VSUBPS  X11, X7, X7
-	VADDPS  X11, X12, X10
-	VSUBPS  X12, X11, X11
+	VMOVUPS 12(R9), X3
+	VMOVUPS 4(R9), X4
+	VMOVUPS 20(R9), X5
+	VSHUFPS $0x88, X3, X1, X6
+	VSHUFPS $0xdd, X3, X1, X1
+	VSHUFPS $0x88, X5, X4, X3
+	VSHUFPS $0xdd, X5, X4, X4
+	VSUBPS  X3, X6, X5
+	VADDPS  X3, X1, X6
+	VSUBPS  X1, X3, X3
+	VSUBPS  X4, X1, X1
+	VMOVUPS -4(R10), X4
+	VMOVUPS 12(R10), X7
+	VMOVUPS 4(R10), X8
+	VMOVUPS 20(R10), X9
+	VSHUFPS $0x88, X7, X4, X10
+	VSHUFPS $0xdd, X7, X4, X4
+	VSHUFPS $0x88, X9, X8, X7
+	VSHUFPS $0xdd, X9, X8, X8
+	VSUBPS  X7, X10, X9
+	VADDPS  X7, X4, X10
+	VSUBPS  X4, X7, X7
+	VSUBPS  X8, X4, X4
+	VADDPS  X9, X5, X8
+	VMOVUPS X8, (BX)
+	VSUBPS  X5, X9, X8
+	VMOVUPS X8, (SI)
+	VADDPS  X10, X6, X8
+	VMOVUPS X8, (BX)(CX*1)
+	VSUBPS  X6, X10, X8
+	VMOVUPS X8, (SI)(CX*1)
+	VADDPS  X7, X3, X8
+	VMOVUPS X8, (BX)(CX*2)
+	VSUBPS  X3, X7, X8
+	VMOVUPS X8, (SI)(CX*2)
+	VADDPS  X4, X1, X8
+	VMOVUPS X8, (BX)(DX*1)
+	VSUBPS  X1, X4, X8
+	VMOVUPS X8, (SI)(DX*1)
+	VMOVUPS -4(R8), X12
+	VMOVUPS 12(R8), X13
+	VMOVUPS 4(R8), X11
+	VMOVUPS 20(R8), X14
+	VSHUFPS $0x88, X13, X12, X8
+	VSHUFPS $0xdd, X13, X12, X13
+	VSHUFPS $0x88, X14, X11, X12
+	VSHUFPS $0xdd, X14, X11, X14
+	VSUBPS  X12, X8, X8
+	VADDPS  X12, X13, X11
 	VSUBPS  X13, X12, X12
-	VSUBPS  X8, X7, X7
-	VMOVUPS X7, (AX)
-	VSUBPS  X9, X10, X7
-	VMOVUPS X7, (AX)(CX*1)
-	VSUBPS  X6, X11, X7
-	VMOVUPS X7, (AX)(CX*2)
-	VSUBPS  X3, X12, X7
-	VMOVUPS X7, (AX)(DX*1)
-	VMOVUPS -4(R11), X6
-	VMOVUPS 12(R11), X8
-	VMOVUPS 4(R11), X7
-	VMOVUPS 20(R11), X9
-	VSHUFPS $0x88, X8, X6, X3
-	VSHUFPS $0xdd, X8, X6, X8
-	VSHUFPS $0x88, X9, X7, X6
-	VSHUFPS $0xdd, X9, X7, X9
-	VSUBPS  X6, X3, X7
-	VADDPS  X6, X8, X3
-	VSUBPS  X8, X6, X6
+	VSUBPS  X14, X13, X13
 	VSUBPS  X9, X8, X8
-	VSUBPS  X7, X4, X7
-	VMOVUPS X7, (DI)
-	VSUBPS  X3, X5, X7
-	VMOVUPS X7, (DI)(CX*1)
-	VSUBPS  X6, X2, X7
-	VMOVUPS X7, (DI)(CX*2)
-	VSUBPS  X8, X1, X7
-	VMOVUPS X7, (DI)(DX*1)
+	VMOVUPS X8, (AX)
+	VSUBPS  X10, X11, X8
+	VMOVUPS X8, (AX)(CX*1)
+	VSUBPS  X7, X12, X8
+	VMOVUPS X8, (AX)(CX*2)
+	VSUBPS  X4, X13, X8
+	VMOVUPS X8, (AX)(DX*1)
+	VMOVUPS -4(R11), X7
+	VMOVUPS 12(R11), X9
+	VMOVUPS 4(R11), X8
+	VMOVUPS 20(R11), X10
+	VSHUFPS $0x88, X9, X7, X4
+	VSHUFPS $0xdd, X9, X7, X9
+	VSHUFPS $0x88, X10, X8, X7
+	VSHUFPS $0xdd, X10, X8, X10
+	VSUBPS  X7, X4, X8
+	VADDPS  X7, X9, X4
+	VSUBPS  X9, X7, X7
+	VSUBPS  X10, X9, X9
+	VSUBPS  X8, X5, X8
+	VMOVUPS X8, (DI)
+	VSUBPS  X4, X6, X8
+	VMOVUPS X8, (DI)(CX*1)
+	VSUBPS  X7, X3, X8
+	VMOVUPS X8, (DI)(CX*2)
+	VSUBPS  X9, X1, X8
+	VMOVUPS X8, (DI)(DX*1)
 	ADDQ    $0x20, R8
 	ADDQ    $0x20, R9
 	ADDQ    $0x20, R10
@@ -11904,98 +11915,117 @@ winogradInput4AVX2_mid:
 	ADDQ    $0x10, BX
 	ADDQ    $0x10, SI
 	ADDQ    $0x10, DI
-	DECQ    R12
+	DECQ    R13
 	JMP     winogradInput4AVX2_mid
 
 winogradInput4AVX2_last:
 	VMOVUPS    -4(R9), X1
-	VMOVUPS    12(R9), X2
-	VMOVUPS    4(R9), X3
-	VMASKMOVPS 20(R9), X0, X4
-	VSHUFPS    $0x88, X2, X1, X5
-	VSHUFPS    $0xdd, X2, X1, X1
-	VSHUFPS    $0x88, X4, X3, X2
-	VSHUFPS    $0xdd, X4, X3, X3
-	VSUBPS     X2, X5, X4
-	VADDPS     X2, X1, X5
-	VSUBPS     X1, X2, X2
-	VSUBPS     X3, X1, X1
-	VMOVUPS    -4(R10), X3
-	VMOVUPS    12(R10), X6
-	VMOVUPS    4(R10), X7
-	VMASKMOVPS 20(R10), X0, X8
-	VSHUFPS    $0x88, X6, X3, X9
-	VSHUFPS    $0xdd, X6, X3, X3
-	VSHUFPS    $0x88, X8, X7, X6
-	VSHUFPS    $0xdd, X8, X7, X7
-	VSUBPS     X6, X9, X8
-	VADDPS     X6, X3, X9
-	VSUBPS     X3, X6, X6
-	VSUBPS     X7, X3, X3
-	VADDPS     X8, X4, X7
-	VMOVUPS    X7, (BX)
-	VSUBPS     X4, X8, X7
-	VMOVUPS    X7, (SI)
-	VADDPS     X9, X5, X7
-	VMOVUPS    X7, (BX)(CX*1)
-	VSUBPS     X5, X9, X7
-	VMOVUPS    X7, (SI)(CX*1)
-	VADDPS     X6, X2, X7
-	VMOVUPS    X7, (BX)(CX*2)
-	VSUBPS     X2, X6, X7
-	VMOVUPS    X7, (SI)(CX*2)
-	VADDPS     X3, X1, X7
-	VMOVUPS    X7, (BX)(DX*1)
-	VSUBPS     X1, X3, X7
-	VMOVUPS    X7, (SI)(DX*1)
-	VMOVUPS    -4(R8), X11
-	VMOVUPS    12(R8), X12
-	VMOVUPS    4(R8), X10
-	VMASKMOVPS 20(R8), X0, X13
-	VSHUFPS    $0x88, X12, X11, X7
-	VSHUFPS    $0xdd, X12, X11, X12
-	VSHUFPS    $0x88, X13, X10, X11
-	VSHUFPS    $0xdd, X13, X10, X13
-	VSUBPS     X11, X7, X7
-	VADDPS     X11, X12, X10
-	VSUBPS     X12, X11, X11
+	VMOVUPS    12(R9), X3
+	VMOVUPS    4(R9), X4
+	VMASKMOVPS 20(R9), X0, X5
+	VSHUFPS    $0x88, X3, X1, X6
+	VSHUFPS    $0xdd, X3, X1, X1
+	VSHUFPS    $0x88, X5, X4, X3
+	VSHUFPS    $0xdd, X5, X4, X4
+	VSUBPS     X3, X6, X5
+	VADDPS     X3, X1, X6
+	VSUBPS     X1, X3, X3
+	VSUBPS     X4, X1, X1
+	VMOVUPS    -4(R10), X4
+	VMOVUPS    12(R10), X7
+	VMOVUPS    4(R10), X8
+	VMASKMOVPS 20(R10), X0, X9
+	VSHUFPS    $0x88, X7, X4, X10
+	VSHUFPS    $0xdd, X7, X4, X4
+	VSHUFPS    $0x88, X9, X8, X7
+	VSHUFPS    $0xdd, X9, X8, X8
+	VSUBPS     X7, X10, X9
+	VADDPS     X7, X4, X10
+	VSUBPS     X4, X7, X7
+	VSUBPS     X8, X4, X4
+	VADDPS     X9, X5, X8
+	VMOVUPS    X8, (BX)
+	VSUBPS     X5, X9, X8
+	VMOVUPS    X8, (SI)
+	VADDPS     X10, X6, X8
+	VMOVUPS    X8, (BX)(CX*1)
+	VSUBPS     X6, X10, X8
+	VMOVUPS    X8, (SI)(CX*1)
+	VADDPS     X7, X3, X8
+	VMOVUPS    X8, (BX)(CX*2)
+	VSUBPS     X3, X7, X8
+	VMOVUPS    X8, (SI)(CX*2)
+	VADDPS     X4, X1, X8
+	VMOVUPS    X8, (BX)(DX*1)
+	VSUBPS     X1, X4, X8
+	VMOVUPS    X8, (SI)(DX*1)
+	VMOVUPS    -4(R8), X12
+	VMOVUPS    12(R8), X13
+	VMOVUPS    4(R8), X11
+	VMASKMOVPS 20(R8), X0, X14
+	VSHUFPS    $0x88, X13, X12, X8
+	VSHUFPS    $0xdd, X13, X12, X13
+	VSHUFPS    $0x88, X14, X11, X12
+	VSHUFPS    $0xdd, X14, X11, X14
+	VSUBPS     X12, X8, X8
+	VADDPS     X12, X13, X11
 	VSUBPS     X13, X12, X12
-	VSUBPS     X8, X7, X7
-	VMOVUPS    X7, (AX)
-	VSUBPS     X9, X10, X7
-	VMOVUPS    X7, (AX)(CX*1)
-	VSUBPS     X6, X11, X7
-	VMOVUPS    X7, (AX)(CX*2)
-	VSUBPS     X3, X12, X7
-	VMOVUPS    X7, (AX)(DX*1)
-	VMOVUPS    -4(R11), X3
-	VMOVUPS    12(R11), X6
-	VMOVUPS    4(R11), X7
-	VMASKMOVPS 20(R11), X0, X0
-	VSHUFPS    $0x88, X6, X3, X8
-	VSHUFPS    $0xdd, X6, X3, X3
-	VSHUFPS    $0x88, X0, X7, X6
-	VSHUFPS    $0xdd, X0, X7, X0
-	VSUBPS     X6, X8, X7
-	VADDPS     X6, X3, X8
-	VSUBPS     X3, X6, X6
-	VSUBPS     X0, X3, X0
-	VSUBPS     X7, X4, X7
-	VMOVUPS    X7, (DI)
-	VSUBPS     X8, X5, X7
-	VMOVUPS    X7, (DI)(CX*1)
-	VSUBPS     X6, X2, X7
-	VMOVUPS    X7, (DI)(CX*2)
-	VSUBPS     X0, X1, X7
-	VMOVUPS    X7, (DI)(DX*1)
+	VSUBPS     X14, X13, X13
+	VSUBPS     X9, X8, X8
+	VMOVUPS    X8, (AX)
+	VSUBPS     X10, X11, X8
+	VMOVUPS    X8, (AX)(CX*1)
+	VSUBPS     X7, X12, X8
+	VMOVUPS    X8, (AX)(CX*2)
+	VSUBPS     X4, X13, X8
+	VMOVUPS    X8, (AX)(DX*1)
+	VMOVUPS    -4(R11), X7
+	VMOVUPS    12(R11), X9
+	VMOVUPS    4(R11), X8
+	VMASKMOVPS 20(R11), X0, X10
+	VSHUFPS    $0x88, X9, X7, X4
+	VSHUFPS    $0xdd, X9, X7, X9
+	VSHUFPS    $0x88, X10, X8, X7
+	VSHUFPS    $0xdd, X10, X8, X10
+	VSUBPS     X7, X4, X8
+	VADDPS     X7, X9, X4
+	VSUBPS     X9, X7, X7
+	VSUBPS     X10, X9, X9
+	VSUBPS     X8, X5, X8
+	VMOVUPS    X8, (DI)
+	VSUBPS     X4, X6, X8
+	VMOVUPS    X8, (DI)(CX*1)
+	VSUBPS     X7, X3, X8
+	VMOVUPS    X8, (DI)(CX*2)
+	VSUBPS     X9, X1, X8
+	VMOVUPS    X8, (DI)(DX*1)
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	ADDQ       $0x20, R10
+	ADDQ       $0x20, R11
+	ADDQ       $0x10, AX
+	ADDQ       $0x10, BX
+	ADDQ       $0x10, SI
+	ADDQ       $0x10, DI
+
+winogradInput4AVX2_rowend:
+	DECQ R12
+	JZ   winogradInput4AVX2_done
+	MOVQ R11, R13
+	SUBQ R10, R13
+	MOVQ R9, R8
+	MOVQ R10, R9
+	MOVQ R11, R10
+	ADDQ R13, R11
+	JMP  winogradInput4AVX2_row
 
 winogradInput4AVX2_done:
 	VZEROUPPER
 	RET
 
-// func winogradOutput4AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, bias float32, add int)
+// func winogradOutput4AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, rows int, bias float32, add int)
 // Requires: AVX
-TEXT ·winogradOutput4AVX2(SB), NOSPLIT, $0-56
+TEXT ·winogradOutput4AVX2(SB), NOSPLIT, $0-64
 	MOVQ         y0+0(FP), AX
 	MOVQ         y1+8(FP), CX
 	MOVQ         m+16(FP), DX
@@ -12005,13 +12035,16 @@ TEXT ·winogradOutput4AVX2(SB), NOSPLIT, $0-56
 	LEAQ         (DX)(BX*4), DI
 	LEAQ         (DI)(BX*4), R8
 	LEAQ         (R8)(BX*4), R9
-	MOVQ         nb+32(FP), R10
-	MOVQ         add+48(FP), R11
-	VBROADCASTSS bias+40(FP), X0
+	MOVQ         rows+40(FP), R10
+	MOVQ         add+56(FP), R11
+	VBROADCASTSS bias+48(FP), X0
 	TESTQ        R11, R11
 	JNZ          winogradOutput4AVX2_add
 
-winogradOutput4AVX2_loop:
+winogradOutput4AVX2_row:
+	MOVQ      nb+32(FP), R11
+	CMPQ      R11, $0x01
+	JNE       winogradOutput4AVX2_multi
 	VMOVUPS   (DX), X1
 	VMOVUPS   (DI), X2
 	VMOVUPS   (R8), X3
@@ -12070,12 +12103,211 @@ winogradOutput4AVX2_loop:
 	ADDQ      $0x10, DI
 	ADDQ      $0x10, R8
 	ADDQ      $0x10, R9
-	DECQ      R10
-	JNZ       winogradOutput4AVX2_loop
+	JMP       winogradOutput4AVX2_rowend
+
+winogradOutput4AVX2_multi:
+	VMOVUPS   (DX), X1
+	VMOVUPS   (DI), X2
+	VMOVUPS   (R8), X3
+	VMOVUPS   (R9), X4
+	VADDPS    X2, X1, X1
+	VADDPS    X3, X1, X1
+	VSUBPS    X3, X2, X2
+	VSUBPS    X4, X2, X2
+	VMOVUPS   (DX)(BX*1), X3
+	VMOVUPS   (DI)(BX*1), X4
+	VMOVUPS   (R8)(BX*1), X5
+	VMOVUPS   (R9)(BX*1), X6
+	VADDPS    X4, X3, X3
+	VADDPS    X5, X3, X3
+	VSUBPS    X5, X4, X4
+	VSUBPS    X6, X4, X4
+	VMOVUPS   (DX)(BX*2), X5
+	VMOVUPS   (DI)(BX*2), X6
+	VMOVUPS   (R8)(BX*2), X7
+	VMOVUPS   (R9)(BX*2), X8
+	VADDPS    X6, X5, X5
+	VADDPS    X7, X5, X5
+	VSUBPS    X7, X6, X6
+	VSUBPS    X8, X6, X6
+	VMOVUPS   (DX)(SI*1), X7
+	VMOVUPS   (DI)(SI*1), X8
+	VMOVUPS   (R8)(SI*1), X9
+	VMOVUPS   (R9)(SI*1), X10
+	VADDPS    X8, X7, X7
+	VADDPS    X9, X7, X7
+	VSUBPS    X9, X8, X8
+	VSUBPS    X10, X8, X8
+	VADDPS    X3, X1, X1
+	VADDPS    X5, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X5, X3, X3
+	VSUBPS    X7, X3, X3
+	VADDPS    X0, X3, X3
+	VUNPCKLPS X3, X1, X5
+	VUNPCKHPS X3, X1, X1
+	VMOVUPS   X5, (AX)
+	VMOVUPS   X1, 16(AX)
+	VADDPS    X4, X2, X1
+	VADDPS    X6, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X6, X4, X2
+	VSUBPS    X8, X2, X2
+	VADDPS    X0, X2, X2
+	VUNPCKLPS X2, X1, X3
+	VUNPCKHPS X2, X1, X1
+	VMOVUPS   X3, (CX)
+	VMOVUPS   X1, 16(CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, DX
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+	DECQ      R11
+
+winogradOutput4AVX2_mid:
+	CMPQ      R11, $0x01
+	JE        winogradOutput4AVX2_last
+	VMOVUPS   (DX), X1
+	VMOVUPS   (DI), X2
+	VMOVUPS   (R8), X3
+	VMOVUPS   (R9), X4
+	VADDPS    X2, X1, X1
+	VADDPS    X3, X1, X1
+	VSUBPS    X3, X2, X2
+	VSUBPS    X4, X2, X2
+	VMOVUPS   (DX)(BX*1), X3
+	VMOVUPS   (DI)(BX*1), X4
+	VMOVUPS   (R8)(BX*1), X5
+	VMOVUPS   (R9)(BX*1), X6
+	VADDPS    X4, X3, X3
+	VADDPS    X5, X3, X3
+	VSUBPS    X5, X4, X4
+	VSUBPS    X6, X4, X4
+	VMOVUPS   (DX)(BX*2), X5
+	VMOVUPS   (DI)(BX*2), X6
+	VMOVUPS   (R8)(BX*2), X7
+	VMOVUPS   (R9)(BX*2), X8
+	VADDPS    X6, X5, X5
+	VADDPS    X7, X5, X5
+	VSUBPS    X7, X6, X6
+	VSUBPS    X8, X6, X6
+	VMOVUPS   (DX)(SI*1), X7
+	VMOVUPS   (DI)(SI*1), X8
+	VMOVUPS   (R8)(SI*1), X9
+	VMOVUPS   (R9)(SI*1), X10
+	VADDPS    X8, X7, X7
+	VADDPS    X9, X7, X7
+	VSUBPS    X9, X8, X8
+	VSUBPS    X10, X8, X8
+	VADDPS    X3, X1, X1
+	VADDPS    X5, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X5, X3, X3
+	VSUBPS    X7, X3, X3
+	VADDPS    X0, X3, X3
+	VUNPCKLPS X3, X1, X5
+	VUNPCKHPS X3, X1, X1
+	VMOVUPS   X5, (AX)
+	VMOVUPS   X1, 16(AX)
+	VADDPS    X4, X2, X1
+	VADDPS    X6, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X6, X4, X2
+	VSUBPS    X8, X2, X2
+	VADDPS    X0, X2, X2
+	VUNPCKLPS X2, X1, X3
+	VUNPCKHPS X2, X1, X1
+	VMOVUPS   X3, (CX)
+	VMOVUPS   X1, 16(CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, DX
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+	DECQ      R11
+	JMP       winogradOutput4AVX2_mid
+
+winogradOutput4AVX2_last:
+	VMOVUPS   (DX), X1
+	VMOVUPS   (DI), X2
+	VMOVUPS   (R8), X3
+	VMOVUPS   (R9), X4
+	VADDPS    X2, X1, X1
+	VADDPS    X3, X1, X1
+	VSUBPS    X3, X2, X2
+	VSUBPS    X4, X2, X2
+	VMOVUPS   (DX)(BX*1), X3
+	VMOVUPS   (DI)(BX*1), X4
+	VMOVUPS   (R8)(BX*1), X5
+	VMOVUPS   (R9)(BX*1), X6
+	VADDPS    X4, X3, X3
+	VADDPS    X5, X3, X3
+	VSUBPS    X5, X4, X4
+	VSUBPS    X6, X4, X4
+	VMOVUPS   (DX)(BX*2), X5
+	VMOVUPS   (DI)(BX*2), X6
+	VMOVUPS   (R8)(BX*2), X7
+	VMOVUPS   (R9)(BX*2), X8
+	VADDPS    X6, X5, X5
+	VADDPS    X7, X5, X5
+	VSUBPS    X7, X6, X6
+	VSUBPS    X8, X6, X6
+	VMOVUPS   (DX)(SI*1), X7
+	VMOVUPS   (DI)(SI*1), X8
+	VMOVUPS   (R8)(SI*1), X9
+	VMOVUPS   (R9)(SI*1), X10
+	VADDPS    X8, X7, X7
+	VADDPS    X9, X7, X7
+	VSUBPS    X9, X8, X8
+	VSUBPS    X10, X8, X8
+	VADDPS    X3, X1, X1
+	VADDPS    X5, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X5, X3, X3
+	VSUBPS    X7, X3, X3
+	VADDPS    X0, X3, X3
+	VUNPCKLPS X3, X1, X5
+	VUNPCKHPS X3, X1, X1
+	VMOVUPS   X5, (AX)
+	VMOVUPS   X1, 16(AX)
+	VADDPS    X4, X2, X1
+	VADDPS    X6, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X6, X4, X2
+	VSUBPS    X8, X2, X2
+	VADDPS    X0, X2, X2
+	VUNPCKLPS X2, X1, X3
+	VUNPCKHPS X2, X1, X1
+	VMOVUPS   X3, (CX)
+	VMOVUPS   X1, 16(CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, DX
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+
+winogradOutput4AVX2_rowend:
+	DECQ R10
+	JZ   winogradOutput4AVX2_done
+	MOVQ CX, R11
+	SUBQ AX, R11
+	MOVQ CX, AX
+	ADDQ R11, CX
+	JMP  winogradOutput4AVX2_row
+
+winogradOutput4AVX2_done:
 	VZEROUPPER
 	RET
 
 winogradOutput4AVX2_add:
+winogradOutput4AVX2_add_row:
+	MOVQ      nb+32(FP), R11
+	CMPQ      R11, $0x01
+	JNE       winogradOutput4AVX2_add_multi
 	VMOVUPS   (DX), X1
 	VMOVUPS   (DI), X2
 	VMOVUPS   (R8), X3
@@ -12138,14 +12370,221 @@ winogradOutput4AVX2_add:
 	ADDQ      $0x10, DI
 	ADDQ      $0x10, R8
 	ADDQ      $0x10, R9
-	DECQ      R10
-	JNZ       winogradOutput4AVX2_add
+	JMP       winogradOutput4AVX2_add_rowend
+
+winogradOutput4AVX2_add_multi:
+	VMOVUPS   (DX), X1
+	VMOVUPS   (DI), X2
+	VMOVUPS   (R8), X3
+	VMOVUPS   (R9), X4
+	VADDPS    X2, X1, X1
+	VADDPS    X3, X1, X1
+	VSUBPS    X3, X2, X2
+	VSUBPS    X4, X2, X2
+	VMOVUPS   (DX)(BX*1), X3
+	VMOVUPS   (DI)(BX*1), X4
+	VMOVUPS   (R8)(BX*1), X5
+	VMOVUPS   (R9)(BX*1), X6
+	VADDPS    X4, X3, X3
+	VADDPS    X5, X3, X3
+	VSUBPS    X5, X4, X4
+	VSUBPS    X6, X4, X4
+	VMOVUPS   (DX)(BX*2), X5
+	VMOVUPS   (DI)(BX*2), X6
+	VMOVUPS   (R8)(BX*2), X7
+	VMOVUPS   (R9)(BX*2), X8
+	VADDPS    X6, X5, X5
+	VADDPS    X7, X5, X5
+	VSUBPS    X7, X6, X6
+	VSUBPS    X8, X6, X6
+	VMOVUPS   (DX)(SI*1), X7
+	VMOVUPS   (DI)(SI*1), X8
+	VMOVUPS   (R8)(SI*1), X9
+	VMOVUPS   (R9)(SI*1), X10
+	VADDPS    X8, X7, X7
+	VADDPS    X9, X7, X7
+	VSUBPS    X9, X8, X8
+	VSUBPS    X10, X8, X8
+	VADDPS    X3, X1, X1
+	VADDPS    X5, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X5, X3, X3
+	VSUBPS    X7, X3, X3
+	VADDPS    X0, X3, X3
+	VUNPCKLPS X3, X1, X5
+	VUNPCKHPS X3, X1, X1
+	VADDPS    (AX), X5, X5
+	VADDPS    16(AX), X1, X1
+	VMOVUPS   X5, (AX)
+	VMOVUPS   X1, 16(AX)
+	VADDPS    X4, X2, X1
+	VADDPS    X6, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X6, X4, X2
+	VSUBPS    X8, X2, X2
+	VADDPS    X0, X2, X2
+	VUNPCKLPS X2, X1, X3
+	VUNPCKHPS X2, X1, X1
+	VADDPS    (CX), X3, X3
+	VADDPS    16(CX), X1, X1
+	VMOVUPS   X3, (CX)
+	VMOVUPS   X1, 16(CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, DX
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+	DECQ      R11
+
+winogradOutput4AVX2_add_mid:
+	CMPQ      R11, $0x01
+	JE        winogradOutput4AVX2_add_last
+	VMOVUPS   (DX), X1
+	VMOVUPS   (DI), X2
+	VMOVUPS   (R8), X3
+	VMOVUPS   (R9), X4
+	VADDPS    X2, X1, X1
+	VADDPS    X3, X1, X1
+	VSUBPS    X3, X2, X2
+	VSUBPS    X4, X2, X2
+	VMOVUPS   (DX)(BX*1), X3
+	VMOVUPS   (DI)(BX*1), X4
+	VMOVUPS   (R8)(BX*1), X5
+	VMOVUPS   (R9)(BX*1), X6
+	VADDPS    X4, X3, X3
+	VADDPS    X5, X3, X3
+	VSUBPS    X5, X4, X4
+	VSUBPS    X6, X4, X4
+	VMOVUPS   (DX)(BX*2), X5
+	VMOVUPS   (DI)(BX*2), X6
+	VMOVUPS   (R8)(BX*2), X7
+	VMOVUPS   (R9)(BX*2), X8
+	VADDPS    X6, X5, X5
+	VADDPS    X7, X5, X5
+	VSUBPS    X7, X6, X6
+	VSUBPS    X8, X6, X6
+	VMOVUPS   (DX)(SI*1), X7
+	VMOVUPS   (DI)(SI*1), X8
+	VMOVUPS   (R8)(SI*1), X9
+	VMOVUPS   (R9)(SI*1), X10
+	VADDPS    X8, X7, X7
+	VADDPS    X9, X7, X7
+	VSUBPS    X9, X8, X8
+	VSUBPS    X10, X8, X8
+	VADDPS    X3, X1, X1
+	VADDPS    X5, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X5, X3, X3
+	VSUBPS    X7, X3, X3
+	VADDPS    X0, X3, X3
+	VUNPCKLPS X3, X1, X5
+	VUNPCKHPS X3, X1, X1
+	VADDPS    (AX), X5, X5
+	VADDPS    16(AX), X1, X1
+	VMOVUPS   X5, (AX)
+	VMOVUPS   X1, 16(AX)
+	VADDPS    X4, X2, X1
+	VADDPS    X6, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X6, X4, X2
+	VSUBPS    X8, X2, X2
+	VADDPS    X0, X2, X2
+	VUNPCKLPS X2, X1, X3
+	VUNPCKHPS X2, X1, X1
+	VADDPS    (CX), X3, X3
+	VADDPS    16(CX), X1, X1
+	VMOVUPS   X3, (CX)
+	VMOVUPS   X1, 16(CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, DX
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+	DECQ      R11
+	JMP       winogradOutput4AVX2_add_mid
+
+winogradOutput4AVX2_add_last:
+	VMOVUPS   (DX), X1
+	VMOVUPS   (DI), X2
+	VMOVUPS   (R8), X3
+	VMOVUPS   (R9), X4
+	VADDPS    X2, X1, X1
+	VADDPS    X3, X1, X1
+	VSUBPS    X3, X2, X2
+	VSUBPS    X4, X2, X2
+	VMOVUPS   (DX)(BX*1), X3
+	VMOVUPS   (DI)(BX*1), X4
+	VMOVUPS   (R8)(BX*1), X5
+	VMOVUPS   (R9)(BX*1), X6
+	VADDPS    X4, X3, X3
+	VADDPS    X5, X3, X3
+	VSUBPS    X5, X4, X4
+	VSUBPS    X6, X4, X4
+	VMOVUPS   (DX)(BX*2), X5
+	VMOVUPS   (DI)(BX*2), X6
+	VMOVUPS   (R8)(BX*2), X7
+	VMOVUPS   (R9)(BX*2), X8
+	VADDPS    X6, X5, X5
+	VADDPS    X7, X5, X5
+	VSUBPS    X7, X6, X6
+	VSUBPS    X8, X6, X6
+	VMOVUPS   (DX)(SI*1), X7
+	VMOVUPS   (DI)(SI*1), X8
+	VMOVUPS   (R8)(SI*1), X9
+	VMOVUPS   (R9)(SI*1), X10
+	VADDPS    X8, X7, X7
+	VADDPS    X9, X7, X7
+	VSUBPS    X9, X8, X8
+	VSUBPS    X10, X8, X8
+	VADDPS    X3, X1, X1
+	VADDPS    X5, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X5, X3, X3
+	VSUBPS    X7, X3, X3
+	VADDPS    X0, X3, X3
+	VUNPCKLPS X3, X1, X5
+	VUNPCKHPS X3, X1, X1
+	VADDPS    (AX), X5, X5
+	VADDPS    16(AX), X1, X1
+	VMOVUPS   X5, (AX)
+	VMOVUPS   X1, 16(AX)
+	VADDPS    X4, X2, X1
+	VADDPS    X6, X1, X1
+	VADDPS    X0, X1, X1
+	VSUBPS    X6, X4, X2
+	VSUBPS    X8, X2, X2
+	VADDPS    X0, X2, X2
+	VUNPCKLPS X2, X1, X3
+	VUNPCKHPS X2, X1, X1
+	VADDPS    (CX), X3, X3
+	VADDPS    16(CX), X1, X1
+	VMOVUPS   X3, (CX)
+	VMOVUPS   X1, 16(CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, DX
+	ADDQ      $0x10, DI
+	ADDQ      $0x10, R8
+	ADDQ      $0x10, R9
+
+winogradOutput4AVX2_add_rowend:
+	DECQ R10
+	JZ   winogradOutput4AVX2_add_done
+	MOVQ CX, R11
+	SUBQ AX, R11
+	MOVQ CX, AX
+	ADDQ R11, CX
+	JMP  winogradOutput4AVX2_add_row
+
+winogradOutput4AVX2_add_done:
 	VZEROUPPER
 	RET
 
-// func winogradGrad4AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int)
+// func winogradGrad4AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int, rows int)
 // Requires: AVX
-TEXT ·winogradGrad4AVX2(SB), NOSPLIT, $0-40
+TEXT ·winogradGrad4AVX2(SB), NOSPLIT, $0-48
 	MOVQ   v+0(FP), AX
 	MOVQ   ldv+8(FP), CX
 	SHLQ   $0x02, CX
@@ -12155,10 +12594,13 @@ TEXT ·winogradGrad4AVX2(SB), NOSPLIT, $0-40
 	LEAQ   (SI)(CX*4), DI
 	MOVQ   y0+16(FP), R8
 	MOVQ   y1+24(FP), R9
-	MOVQ   nb+32(FP), R10
+	MOVQ   rows+40(FP), R10
 	VXORPS X0, X0, X0
 
-winogradGrad4AVX2_loop:
+winogradGrad4AVX2_row:
+	MOVQ    nb+32(FP), R11
+	CMPQ    R11, $0x01
+	JNE     winogradGrad4AVX2_multi
 	VMOVUPS (R8), X1
 	VMOVUPS 16(R8), X2
 	VSHUFPS $0x88, X2, X1, X3
@@ -12207,31 +12649,199 @@ winogradGrad4AVX2_loop:
 	ADDQ    $0x10, BX
 	ADDQ    $0x10, SI
 	ADDQ    $0x10, DI
-	DECQ    R10
-	JNZ     winogradGrad4AVX2_loop
+	JMP     winogradGrad4AVX2_rowend
+
+winogradGrad4AVX2_multi:
+	VMOVUPS (R8), X1
+	VMOVUPS 16(R8), X2
+	VSHUFPS $0x88, X2, X1, X3
+	VSHUFPS $0xdd, X2, X1, X1
+	VADDPS  X1, X3, X2
+	VSUBPS  X1, X3, X4
+	VSUBPS  X1, X0, X1
+	VMOVUPS (R9), X5
+	VMOVUPS 16(R9), X6
+	VSHUFPS $0x88, X6, X5, X7
+	VSHUFPS $0xdd, X6, X5, X5
+	VADDPS  X5, X7, X6
+	VSUBPS  X5, X7, X8
+	VSUBPS  X5, X0, X5
+	VMOVUPS X3, (AX)
+	VADDPS  X7, X3, X9
+	VMOVUPS X9, (BX)
+	VSUBPS  X7, X3, X9
+	VMOVUPS X9, (SI)
+	VSUBPS  X7, X0, X9
+	VMOVUPS X9, (DI)
+	VMOVUPS X2, (AX)(CX*1)
+	VADDPS  X6, X2, X9
+	VMOVUPS X9, (BX)(CX*1)
+	VSUBPS  X6, X2, X9
+	VMOVUPS X9, (SI)(CX*1)
+	VSUBPS  X6, X0, X9
+	VMOVUPS X9, (DI)(CX*1)
+	VMOVUPS X4, (AX)(CX*2)
+	VADDPS  X8, X4, X9
+	VMOVUPS X9, (BX)(CX*2)
+	VSUBPS  X8, X4, X9
+	VMOVUPS X9, (SI)(CX*2)
+	VSUBPS  X8, X0, X9
+	VMOVUPS X9, (DI)(CX*2)
+	VMOVUPS X1, (AX)(DX*1)
+	VADDPS  X5, X1, X9
+	VMOVUPS X9, (BX)(DX*1)
+	VSUBPS  X5, X1, X9
+	VMOVUPS X9, (SI)(DX*1)
+	VSUBPS  X5, X0, X9
+	VMOVUPS X9, (DI)(DX*1)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	ADDQ    $0x10, AX
+	ADDQ    $0x10, BX
+	ADDQ    $0x10, SI
+	ADDQ    $0x10, DI
+	DECQ    R11
+
+winogradGrad4AVX2_mid:
+	CMPQ    R11, $0x01
+	JE      winogradGrad4AVX2_last
+	VMOVUPS (R8), X1
+	VMOVUPS 16(R8), X2
+	VSHUFPS $0x88, X2, X1, X3
+	VSHUFPS $0xdd, X2, X1, X1
+	VADDPS  X1, X3, X2
+	VSUBPS  X1, X3, X4
+	VSUBPS  X1, X0, X1
+	VMOVUPS (R9), X5
+	VMOVUPS 16(R9), X6
+	VSHUFPS $0x88, X6, X5, X7
+	VSHUFPS $0xdd, X6, X5, X5
+	VADDPS  X5, X7, X6
+	VSUBPS  X5, X7, X8
+	VSUBPS  X5, X0, X5
+	VMOVUPS X3, (AX)
+	VADDPS  X7, X3, X9
+	VMOVUPS X9, (BX)
+	VSUBPS  X7, X3, X9
+	VMOVUPS X9, (SI)
+	VSUBPS  X7, X0, X9
+	VMOVUPS X9, (DI)
+	VMOVUPS X2, (AX)(CX*1)
+	VADDPS  X6, X2, X9
+	VMOVUPS X9, (BX)(CX*1)
+	VSUBPS  X6, X2, X9
+	VMOVUPS X9, (SI)(CX*1)
+	VSUBPS  X6, X0, X9
+	VMOVUPS X9, (DI)(CX*1)
+	VMOVUPS X4, (AX)(CX*2)
+	VADDPS  X8, X4, X9
+	VMOVUPS X9, (BX)(CX*2)
+	VSUBPS  X8, X4, X9
+	VMOVUPS X9, (SI)(CX*2)
+	VSUBPS  X8, X0, X9
+	VMOVUPS X9, (DI)(CX*2)
+	VMOVUPS X1, (AX)(DX*1)
+	VADDPS  X5, X1, X9
+	VMOVUPS X9, (BX)(DX*1)
+	VSUBPS  X5, X1, X9
+	VMOVUPS X9, (SI)(DX*1)
+	VSUBPS  X5, X0, X9
+	VMOVUPS X9, (DI)(DX*1)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	ADDQ    $0x10, AX
+	ADDQ    $0x10, BX
+	ADDQ    $0x10, SI
+	ADDQ    $0x10, DI
+	DECQ    R11
+	JMP     winogradGrad4AVX2_mid
+
+winogradGrad4AVX2_last:
+	VMOVUPS (R8), X1
+	VMOVUPS 16(R8), X2
+	VSHUFPS $0x88, X2, X1, X3
+	VSHUFPS $0xdd, X2, X1, X1
+	VADDPS  X1, X3, X2
+	VSUBPS  X1, X3, X4
+	VSUBPS  X1, X0, X1
+	VMOVUPS (R9), X5
+	VMOVUPS 16(R9), X6
+	VSHUFPS $0x88, X6, X5, X7
+	VSHUFPS $0xdd, X6, X5, X5
+	VADDPS  X5, X7, X6
+	VSUBPS  X5, X7, X8
+	VSUBPS  X5, X0, X5
+	VMOVUPS X3, (AX)
+	VADDPS  X7, X3, X9
+	VMOVUPS X9, (BX)
+	VSUBPS  X7, X3, X9
+	VMOVUPS X9, (SI)
+	VSUBPS  X7, X0, X9
+	VMOVUPS X9, (DI)
+	VMOVUPS X2, (AX)(CX*1)
+	VADDPS  X6, X2, X9
+	VMOVUPS X9, (BX)(CX*1)
+	VSUBPS  X6, X2, X9
+	VMOVUPS X9, (SI)(CX*1)
+	VSUBPS  X6, X0, X9
+	VMOVUPS X9, (DI)(CX*1)
+	VMOVUPS X4, (AX)(CX*2)
+	VADDPS  X8, X4, X9
+	VMOVUPS X9, (BX)(CX*2)
+	VSUBPS  X8, X4, X9
+	VMOVUPS X9, (SI)(CX*2)
+	VSUBPS  X8, X0, X9
+	VMOVUPS X9, (DI)(CX*2)
+	VMOVUPS X1, (AX)(DX*1)
+	VADDPS  X5, X1, X9
+	VMOVUPS X9, (BX)(DX*1)
+	VSUBPS  X5, X1, X9
+	VMOVUPS X9, (SI)(DX*1)
+	VSUBPS  X5, X0, X9
+	VMOVUPS X9, (DI)(DX*1)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	ADDQ    $0x10, AX
+	ADDQ    $0x10, BX
+	ADDQ    $0x10, SI
+	ADDQ    $0x10, DI
+
+winogradGrad4AVX2_rowend:
+	DECQ R10
+	JZ   winogradGrad4AVX2_done
+	MOVQ R9, R11
+	SUBQ R8, R11
+	MOVQ R9, R8
+	ADDQ R11, R9
+	JMP  winogradGrad4AVX2_row
+
+winogradGrad4AVX2_done:
 	VZEROUPPER
 	RET
 
-// func winogradInput8AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int)
+// func winogradInput8AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int, rows int)
 // Requires: AVX, AVX2
-TEXT ·winogradInput8AVX2(SB), NOSPLIT, $0-56
-	MOVQ       v+0(FP), AX
-	MOVQ       ldv+8(FP), CX
-	SHLQ       $0x02, CX
-	LEAQ       (CX)(CX*2), DX
-	LEAQ       (AX)(CX*4), BX
-	LEAQ       (BX)(CX*4), SI
-	LEAQ       (SI)(CX*4), DI
-	MOVQ       r0+16(FP), R8
-	MOVQ       r1+24(FP), R9
-	MOVQ       r2+32(FP), R10
-	MOVQ       r3+40(FP), R11
-	MOVQ       nb+48(FP), R12
-	VXORPS     Y0, Y0, Y0
-	VPCMPEQD   Y1, Y1, Y1
-	VPBLENDD   $0x01, Y0, Y1, Y2
-	VPBLENDD   $0x80, Y0, Y1, Y0
-	CMPQ       R12, $0x01
+TEXT ·winogradInput8AVX2(SB), NOSPLIT, $0-64
+	MOVQ     v+0(FP), AX
+	MOVQ     ldv+8(FP), CX
+	SHLQ     $0x02, CX
+	LEAQ     (CX)(CX*2), DX
+	LEAQ     (AX)(CX*4), BX
+	LEAQ     (BX)(CX*4), SI
+	LEAQ     (SI)(CX*4), DI
+	MOVQ     r0+16(FP), R8
+	MOVQ     r1+24(FP), R9
+	MOVQ     r2+32(FP), R10
+	MOVQ     r3+40(FP), R11
+	MOVQ     rows+56(FP), R12
+	VXORPS   Y0, Y0, Y0
+	VPCMPEQD Y1, Y1, Y1
+	VPBLENDD $0x01, Y0, Y1, Y2
+	VPBLENDD $0x80, Y0, Y1, Y0
+
+winogradInput8AVX2_row:
+	MOVQ       nb+48(FP), R13
+	CMPQ       R13, $0x01
 	JNE        winogradInput8AVX2_multi
 	VMASKMOVPS -4(R9), Y2, Y1
 	VMOVUPS    28(R9), Y3
@@ -12305,31 +12915,39 @@ TEXT ·winogradInput8AVX2(SB), NOSPLIT, $0-56
 	VMOVUPS    Y8, (AX)(CX*2)
 	VSUBPS     Y4, Y13, Y8
 	VMOVUPS    Y8, (AX)(DX*1)
-	VMASKMOVPS -4(R11), Y2, Y2
-	VMOVUPS    28(R11), Y4
-	VMOVUPS    4(R11), Y7
-	VMASKMOVPS 36(R11), Y0, Y0
-	VSHUFPS    $0x88, Y4, Y2, Y8
-	VSHUFPS    $0xdd, Y4, Y2, Y2
-	VPERMPD    $0xd8, Y8, Y8
-	VPERMPD    $0xd8, Y2, Y2
-	VSHUFPS    $0x88, Y0, Y7, Y4
-	VSHUFPS    $0xdd, Y0, Y7, Y0
+	VMASKMOVPS -4(R11), Y2, Y7
+	VMOVUPS    28(R11), Y9
+	VMOVUPS    4(R11), Y8
+	VMASKMOVPS 36(R11), Y0, Y10
+	VSHUFPS    $0x88, Y9, Y7, Y4
+	VSHUFPS    $0xdd, Y9, Y7, Y9
 	VPERMPD    $0xd8, Y4, Y4
-	VPERMPD    $0xd8, Y0, Y0
-	VSUBPS     Y4, Y8, Y8
-	VADDPS     Y4, Y2, Y7
-	VSUBPS     Y2, Y4, Y4
-	VSUBPS     Y0, Y2, Y0
+	VPERMPD    $0xd8, Y9, Y9
+	VSHUFPS    $0x88, Y10, Y8, Y7
+	VSHUFPS    $0xdd, Y10, Y8, Y10
+	VPERMPD    $0xd8, Y7, Y7
+	VPERMPD    $0xd8, Y10, Y10
+	VSUBPS     Y7, Y4, Y8
+	VADDPS     Y7, Y9, Y4
+	VSUBPS     Y9, Y7, Y7
+	VSUBPS     Y10, Y9, Y9
 	VSUBPS     Y8, Y5, Y8
 	VMOVUPS    Y8, (DI)
-	VSUBPS     Y7, Y6, Y8
+	VSUBPS     Y4, Y6, Y8
 	VMOVUPS    Y8, (DI)(CX*1)
-	VSUBPS     Y4, Y3, Y8
+	VSUBPS     Y7, Y3, Y8
 	VMOVUPS    Y8, (DI)(CX*2)
-	VSUBPS     Y0, Y1, Y8
+	VSUBPS     Y9, Y1, Y8
 	VMOVUPS    Y8, (DI)(DX*1)
-	JMP        winogradInput8AVX2_done
+	ADDQ       $0x40, R8
+	ADDQ       $0x40, R9
+	ADDQ       $0x40, R10
+	ADDQ       $0x40, R11
+	ADDQ       $0x20, AX
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+	JMP        winogradInput8AVX2_rowend
 
 winogradInput8AVX2_multi:
 	VMASKMOVPS -4(R9), Y2, Y1
@@ -12404,29 +13022,29 @@ winogradInput8AVX2_multi:
 	VMOVUPS    Y8, (AX)(CX*2)
 	VSUBPS     Y4, Y13, Y8
 	VMOVUPS    Y8, (AX)(DX*1)
-	VMASKMOVPS -4(R11), Y2, Y4
-	VMOVUPS    28(R11), Y7
+	VMASKMOVPS -4(R11), Y2, Y7
+	VMOVUPS    28(R11), Y9
 	VMOVUPS    4(R11), Y8
-	VMOVUPS    36(R11), Y9
-	VSHUFPS    $0x88, Y7, Y4, Y2
-	VSHUFPS    $0xdd, Y7, Y4, Y7
-	VPERMPD    $0xd8, Y2, Y2
-	VPERMPD    $0xd8, Y7, Y7
-	VSHUFPS    $0x88, Y9, Y8, Y4
-	VSHUFPS    $0xdd, Y9, Y8, Y9
+	VMOVUPS    36(R11), Y10
+	VSHUFPS    $0x88, Y9, Y7, Y4
+	VSHUFPS    $0xdd, Y9, Y7, Y9
 	VPERMPD    $0xd8, Y4, Y4
 	VPERMPD    $0xd8, Y9, Y9
-	VSUBPS     Y4, Y2, Y8
-	VADDPS     Y4, Y7, Y2
-	VSUBPS     Y7, Y4, Y4
+	VSHUFPS    $0x88, Y10, Y8, Y7
+	VSHUFPS    $0xdd, Y10, Y8, Y10
+	VPERMPD    $0xd8, Y7, Y7
+	VPERMPD    $0xd8, Y10, Y10
+	VSUBPS     Y7, Y4, Y8
+	VADDPS     Y7, Y9, Y4
 	VSUBPS     Y9, Y7, Y7
+	VSUBPS     Y10, Y9, Y9
 	VSUBPS     Y8, Y5, Y8
 	VMOVUPS    Y8, (DI)
-	VSUBPS     Y2, Y6, Y8
+	VSUBPS     Y4, Y6, Y8
 	VMOVUPS    Y8, (DI)(CX*1)
-	VSUBPS     Y4, Y3, Y8
+	VSUBPS     Y7, Y3, Y8
 	VMOVUPS    Y8, (DI)(CX*2)
-	VSUBPS     Y7, Y1, Y8
+	VSUBPS     Y9, Y1, Y8
 	VMOVUPS    Y8, (DI)(DX*1)
 	ADDQ       $0x40, R8
 	ADDQ       $0x40, R9
@@ -12436,107 +13054,107 @@ winogradInput8AVX2_multi:
 	ADDQ       $0x20, BX
 	ADDQ       $0x20, SI
 	ADDQ       $0x20, DI
-	DECQ       R12
+	DECQ       R13
 
 winogradInput8AVX2_mid:
-	CMPQ    R12, $0x01
+	CMPQ    R13, $0x01
 	JE      winogradInput8AVX2_last
 	VMOVUPS -4(R9), Y1
-	VMOVUPS 28(R9), Y2
-	VMOVUPS 4(R9), Y3
-	VMOVUPS 36(R9), Y4
-	VSHUFPS $0x88, Y2, Y1, Y5
-	VSHUFPS $0xdd, Y2, Y1, Y1
-	VPERMPD $0xd8, Y5, Y5
+	VMOVUPS 28(R9), Y3
+	VMOVUPS 4(R9), Y4
+	VMOVUPS 36(R9), Y5
+	VSHUFPS $0x88, Y3, Y1, Y6
+	VSHUFPS $0xdd, Y3, Y1, Y1
+	VPERMPD $0xd8, Y6, Y6
 	VPERMPD $0xd8, Y1, Y1
-	VSHUFPS $0x88, Y4, Y3, Y2
-	VSHUFPS $0xdd, Y4, Y3, Y3
-	VPERMPD $0xd8, Y2, Y2
+	VSHUFPS $0x88, Y5, Y4, Y3
+	VSHUFPS $0xdd, Y5, Y4, Y4
 	VPERMPD $0xd8, Y3, Y3
-	VSUBPS  Y2, Y5, Y4
-	VADDPS  Y2, Y1, Y5
-	VSUBPS  Y1, Y2, Y2
-	VSUBPS  Y3, Y1, Y1
-	VMOVUPS -4(R10), Y3
-	VMOVUPS 28(R10), Y6
-	VMOVUPS 4(R10), Y7
-	VMOVUPS 36(R10), Y8
-	VSHUFPS $0x88, Y6, Y3, Y9
-	VSHUFPS $0xdd, Y6, Y3, Y3
-	VPERMPD $0xd8, Y9, Y9
-	VPERMPD $0xd8, Y3, Y3
-	VSHUFPS $0x88, Y8, Y7, Y6
-	VSHUFPS $0xdd, Y8, Y7, Y7
-	VPERMPD $0xd8, Y6, Y6
+	VPERMPD $0xd8, Y4, Y4
+	VSUBPS  Y3, Y6, Y5
+	VADDPS  Y3, Y1, Y6
+	VSUBPS  Y1, Y3, Y3
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS -4(R10), Y4
+	VMOVUPS 28(R10), Y7
+	VMOVUPS 4(R10), Y8
+	VMOVUPS 36(R10), Y9
+	VSHUFPS $0x88, Y7, Y4, Y10
+	VSHUFPS $0xdd, Y7, Y4, Y4
+	VPERMPD $0xd8, Y10, Y10
+	VPERMPD $0xd8, Y4, Y4
+	VSHUFPS $0x88, Y9, Y8, Y7
+	VSHUFPS $0xdd, Y9, Y8, Y8
 	VPERMPD $0xd8, Y7, Y7
-	VSUBPS  Y6, Y9, Y8
-	VADDPS  Y6, Y3, Y9
-	VSUBPS  Y3, Y6, Y6
-	VSUBPS  Y7, Y3, Y3
-	VADDPS  Y8, Y4, Y7
-	VMOVUPS Y7, (BX)
-	VSUBPS  Y4, Y8, Y7
-	VMOVUPS Y7, (SI)
-	VADDPS  Y9, Y5, Y7
-	VMOVUPS Y7, (BX)(CX*1)
-	VSUBPS  Y5, Y9, Y7
-	VMOVUPS Y7, (SI)(CX*1)
-	VADDPS  Y6, Y2, Y7
-	VMOVUPS Y7, (BX)(CX*2)
-	VSUBPS  Y2, Y6, Y7
-	VMOVUPS Y7, (SI)(CX*2)
-	VADDPS  Y3, Y1, Y7
-	VMOVUPS Y7, (BX)(DX*1)
-	VSUBPS  Y1, Y3, Y7
-	VMOVUPS Y7, (SI)(DX*1)
-	VMOVUPS -4(R8), Y11
-	VMOVUPS 28(R8), Y12
-	VMOVUPS 4(R8), Y10
-	VMOVUPS 36(R8), Y13
-	VSHUFPS $0x88, Y12, Y11, Y7
-	VSHUFPS $0xdd, Y12, Y11, Y12
-	VPERMPD $0xd8, Y7, Y7
-	VPERMPD $0xd8, Y12, Y12
-	VSHUFPS $0x88, Y13, Y10, Y11
-	VSHUFPS $0xdd, Y13, Y10, Y13
-	VPERMPD $0xd8, Y11, Y11
-	VPERMPD $0xd8, Y13, Y13
-	VSUBPS  Y11, Y7, Y7
-	VADDPS  Y11, Y12, Y10
-	VSUBPS  Y12, Y11, Y11
-	VSUBPS  Y13, Y12, Y12
-	VSUBPS  Y8, Y7, Y7
-	VMOVUPS Y7, (AX)
-	VSUBPS  Y9, Y10, Y7
-	VMOVUPS Y7, (AX)(CX*1)
-	VSUBPS  Y6, Y11, Y7
-	VMOVUPS Y7, (AX)(CX*2)
-	VSUBPS  Y3, Y12, Y7
-	VMOVUPS Y7, (AX)(DX*1)
-	VMOVUPS -4(R11), Y6
-	VMOVUPS 28(R11), Y8
-	VMOVUPS 4(R11), Y7
-	VMOVUPS 36(R11), Y9
-	VSHUFPS $0x88, Y8, Y6, Y3
-	VSHUFPS $0xdd, Y8, Y6, Y8
-	VPERMPD $0xd8, Y3, Y3
 	VPERMPD $0xd8, Y8, Y8
-	VSHUFPS $0x88, Y9, Y7, Y6
-	VSHUFPS $0xdd, Y9, Y7, Y9
-	VPERMPD $0xd8, Y6, Y6
-	VPERMPD $0xd8, Y9, Y9
-	VSUBPS  Y6, Y3, Y7
-	VADDPS  Y6, Y8, Y3
-	VSUBPS  Y8, Y6, Y6
+	VSUBPS  Y7, Y10, Y9
+	VADDPS  Y7, Y4, Y10
+	VSUBPS  Y4, Y7, Y7
+	VSUBPS  Y8, Y4, Y4
+	VADDPS  Y9, Y5, Y8
+	VMOVUPS Y8, (BX)
+	VSUBPS  Y5, Y9, Y8
+	VMOVUPS Y8, (SI)
+	VADDPS  Y10, Y6, Y8
+	VMOVUPS Y8, (BX)(CX*1)
+	VSUBPS  Y6, Y10, Y8
+	VMOVUPS Y8, (SI)(CX*1)
+	VADDPS  Y7, Y3, Y8
+	VMOVUPS Y8, (BX)(CX*2)
+	VSUBPS  Y3, Y7, Y8
+	VMOVUPS Y8, (SI)(CX*2)
+	VADDPS  Y4, Y1, Y8
+	VMOVUPS Y8, (BX)(DX*1)
+	VSUBPS  Y1, Y4, Y8
+	VMOVUPS Y8, (SI)(DX*1)
+	VMOVUPS -4(R8), Y12
+	VMOVUPS 28(R8), Y13
+	VMOVUPS 4(R8), Y11
+	VMOVUPS 36(R8), Y14
+	VSHUFPS $0x88, Y13, Y12, Y8
+	VSHUFPS $0xdd, Y13, Y12, Y13
+	VPERMPD $0xd8, Y8, Y8
+	VPERMPD $0xd8, Y13, Y13
+	VSHUFPS $0x88, Y14, Y11, Y12
+	VSHUFPS $0xdd, Y14, Y11, Y14
+	VPERMPD $0xd8, Y12, Y12
+	VPERMPD $0xd8, Y14, Y14
+	VSUBPS  Y12, Y8, Y8
+	VADDPS  Y12, Y13, Y11
+	VSUBPS  Y13, Y12, Y12
+	VSUBPS  Y14, Y13, Y13
 	VSUBPS  Y9, Y8, Y8
-	VSUBPS  Y7, Y4, Y7
-	VMOVUPS Y7, (DI)
-	VSUBPS  Y3, Y5, Y7
-	VMOVUPS Y7, (DI)(CX*1)
-	VSUBPS  Y6, Y2, Y7
-	VMOVUPS Y7, (DI)(CX*2)
-	VSUBPS  Y8, Y1, Y7
-	VMOVUPS Y7, (DI)(DX*1)
+	VMOVUPS Y8, (AX)
+	VSUBPS  Y10, Y11, Y8
+	VMOVUPS Y8, (AX)(CX*1)
+	VSUBPS  Y7, Y12, Y8
+	VMOVUPS Y8, (AX)(CX*2)
+	VSUBPS  Y4, Y13, Y8
+	VMOVUPS Y8, (AX)(DX*1)
+	VMOVUPS -4(R11), Y7
+	VMOVUPS 28(R11), Y9
+	VMOVUPS 4(R11), Y8
+	VMOVUPS 36(R11), Y10
+	VSHUFPS $0x88, Y9, Y7, Y4
+	VSHUFPS $0xdd, Y9, Y7, Y9
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y9, Y9
+	VSHUFPS $0x88, Y10, Y8, Y7
+	VSHUFPS $0xdd, Y10, Y8, Y10
+	VPERMPD $0xd8, Y7, Y7
+	VPERMPD $0xd8, Y10, Y10
+	VSUBPS  Y7, Y4, Y8
+	VADDPS  Y7, Y9, Y4
+	VSUBPS  Y9, Y7, Y7
+	VSUBPS  Y10, Y9, Y9
+	VSUBPS  Y8, Y5, Y8
+	VMOVUPS Y8, (DI)
+	VSUBPS  Y4, Y6, Y8
+	VMOVUPS Y8, (DI)(CX*1)
+	VSUBPS  Y7, Y3, Y8
+	VMOVUPS Y8, (DI)(CX*2)
+	VSUBPS  Y9, Y1, Y8
+	VMOVUPS Y8, (DI)(DX*1)
 	ADDQ    $0x40, R8
 	ADDQ    $0x40, R9
 	ADDQ    $0x40, R10
@@ -12545,114 +13163,133 @@ winogradInput8AVX2_mid:
 	ADDQ    $0x20, BX
 	ADDQ    $0x20, SI
 	ADDQ    $0x20, DI
-	DECQ    R12
+	DECQ    R13
 	JMP     winogradInput8AVX2_mid
 
 winogradInput8AVX2_last:
 	VMOVUPS    -4(R9), Y1
-	VMOVUPS    28(R9), Y2
-	VMOVUPS    4(R9), Y3
-	VMASKMOVPS 36(R9), Y0, Y4
-	VSHUFPS    $0x88, Y2, Y1, Y5
-	VSHUFPS    $0xdd, Y2, Y1, Y1
-	VPERMPD    $0xd8, Y5, Y5
+	VMOVUPS    28(R9), Y3
+	VMOVUPS    4(R9), Y4
+	VMASKMOVPS 36(R9), Y0, Y5
+	VSHUFPS    $0x88, Y3, Y1, Y6
+	VSHUFPS    $0xdd, Y3, Y1, Y1
+	VPERMPD    $0xd8, Y6, Y6
 	VPERMPD    $0xd8, Y1, Y1
-	VSHUFPS    $0x88, Y4, Y3, Y2
-	VSHUFPS    $0xdd, Y4, Y3, Y3
-	VPERMPD    $0xd8, Y2, Y2
+	VSHUFPS    $0x88, Y5, Y4, Y3
+	VSHUFPS    $0xdd, Y5, Y4, Y4
 	VPERMPD    $0xd8, Y3, Y3
-	VSUBPS     Y2, Y5, Y4
-	VADDPS     Y2, Y1, Y5
-	VSUBPS     Y1, Y2, Y2
-	VSUBPS     Y3, Y1, Y1
-	VMOVUPS    -4(R10), Y3
-	VMOVUPS    28(R10), Y6
-	VMOVUPS    4(R10), Y7
-	VMASKMOVPS 36(R10), Y0, Y8
-	VSHUFPS    $0x88, Y6, Y3, Y9
-	VSHUFPS    $0xdd, Y6, Y3, Y3
-	VPERMPD    $0xd8, Y9, Y9
-	VPERMPD    $0xd8, Y3, Y3
-	VSHUFPS    $0x88, Y8, Y7, Y6
-	VSHUFPS    $0xdd, Y8, Y7, Y7
-	VPERMPD    $0xd8, Y6, Y6
+	VPERMPD    $0xd8, Y4, Y4
+	VSUBPS     Y3, Y6, Y5
+	VADDPS     Y3, Y1, Y6
+	VSUBPS     Y1, Y3, Y3
+	VSUBPS     Y4, Y1, Y1
+	VMOVUPS    -4(R10), Y4
+	VMOVUPS    28(R10), Y7
+	VMOVUPS    4(R10), Y8
+	VMASKMOVPS 36(R10), Y0, Y9
+	VSHUFPS    $0x88, Y7, Y4, Y10
+	VSHUFPS    $0xdd, Y7, Y4, Y4
+	VPERMPD    $0xd8, Y10, Y10
+	VPERMPD    $0xd8, Y4, Y4
+	VSHUFPS    $0x88, Y9, Y8, Y7
+	VSHUFPS    $0xdd, Y9, Y8, Y8
 	VPERMPD    $0xd8, Y7, Y7
-	VSUBPS     Y6, Y9, Y8
-	VADDPS     Y6, Y3, Y9
-	VSUBPS     Y3, Y6, Y6
-	VSUBPS     Y7, Y3, Y3
-	VADDPS     Y8, Y4, Y7
-	VMOVUPS    Y7, (BX)
-	VSUBPS     Y4, Y8, Y7
-	VMOVUPS    Y7, (SI)
-	VADDPS     Y9, Y5, Y7
-	VMOVUPS    Y7, (BX)(CX*1)
-	VSUBPS     Y5, Y9, Y7
-	VMOVUPS    Y7, (SI)(CX*1)
-	VADDPS     Y6, Y2, Y7
-	VMOVUPS    Y7, (BX)(CX*2)
-	VSUBPS     Y2, Y6, Y7
-	VMOVUPS    Y7, (SI)(CX*2)
-	VADDPS     Y3, Y1, Y7
-	VMOVUPS    Y7, (BX)(DX*1)
-	VSUBPS     Y1, Y3, Y7
-	VMOVUPS    Y7, (SI)(DX*1)
-	VMOVUPS    -4(R8), Y11
-	VMOVUPS    28(R8), Y12
-	VMOVUPS    4(R8), Y10
-	VMASKMOVPS 36(R8), Y0, Y13
-	VSHUFPS    $0x88, Y12, Y11, Y7
-	VSHUFPS    $0xdd, Y12, Y11, Y12
-	VPERMPD    $0xd8, Y7, Y7
-	VPERMPD    $0xd8, Y12, Y12
-	VSHUFPS    $0x88, Y13, Y10, Y11
-	VSHUFPS    $0xdd, Y13, Y10, Y13
-	VPERMPD    $0xd8, Y11, Y11
-	VPERMPD    $0xd8, Y13, Y13
-	VSUBPS     Y11, Y7, Y7
-	VADDPS     Y11, Y12, Y10
-	VSUBPS     Y12, Y11, Y11
-	VSUBPS     Y13, Y12, Y12
-	VSUBPS     Y8, Y7, Y7
-	VMOVUPS    Y7, (AX)
-	VSUBPS     Y9, Y10, Y7
-	VMOVUPS    Y7, (AX)(CX*1)
-	VSUBPS     Y6, Y11, Y7
-	VMOVUPS    Y7, (AX)(CX*2)
-	VSUBPS     Y3, Y12, Y7
-	VMOVUPS    Y7, (AX)(DX*1)
-	VMOVUPS    -4(R11), Y3
-	VMOVUPS    28(R11), Y6
-	VMOVUPS    4(R11), Y7
-	VMASKMOVPS 36(R11), Y0, Y0
-	VSHUFPS    $0x88, Y6, Y3, Y8
-	VSHUFPS    $0xdd, Y6, Y3, Y3
 	VPERMPD    $0xd8, Y8, Y8
-	VPERMPD    $0xd8, Y3, Y3
-	VSHUFPS    $0x88, Y0, Y7, Y6
-	VSHUFPS    $0xdd, Y0, Y7, Y0
-	VPERMPD    $0xd8, Y6, Y6
-	VPERMPD    $0xd8, Y0, Y0
-	VSUBPS     Y6, Y8, Y7
-	VADDPS     Y6, Y3, Y8
-	VSUBPS     Y3, Y6, Y6
-	VSUBPS     Y0, Y3, Y0
-	VSUBPS     Y7, Y4, Y7
-	VMOVUPS    Y7, (DI)
-	VSUBPS     Y8, Y5, Y7
-	VMOVUPS    Y7, (DI)(CX*1)
-	VSUBPS     Y6, Y2, Y7
-	VMOVUPS    Y7, (DI)(CX*2)
-	VSUBPS     Y0, Y1, Y7
-	VMOVUPS    Y7, (DI)(DX*1)
+	VSUBPS     Y7, Y10, Y9
+	VADDPS     Y7, Y4, Y10
+	VSUBPS     Y4, Y7, Y7
+	VSUBPS     Y8, Y4, Y4
+	VADDPS     Y9, Y5, Y8
+	VMOVUPS    Y8, (BX)
+	VSUBPS     Y5, Y9, Y8
+	VMOVUPS    Y8, (SI)
+	VADDPS     Y10, Y6, Y8
+	VMOVUPS    Y8, (BX)(CX*1)
+	VSUBPS     Y6, Y10, Y8
+	VMOVUPS    Y8, (SI)(CX*1)
+	VADDPS     Y7, Y3, Y8
+	VMOVUPS    Y8, (BX)(CX*2)
+	VSUBPS     Y3, Y7, Y8
+	VMOVUPS    Y8, (SI)(CX*2)
+	VADDPS     Y4, Y1, Y8
+	VMOVUPS    Y8, (BX)(DX*1)
+	VSUBPS     Y1, Y4, Y8
+	VMOVUPS    Y8, (SI)(DX*1)
+	VMOVUPS    -4(R8), Y12
+	VMOVUPS    28(R8), Y13
+	VMOVUPS    4(R8), Y11
+	VMASKMOVPS 36(R8), Y0, Y14
+	VSHUFPS    $0x88, Y13, Y12, Y8
+	VSHUFPS    $0xdd, Y13, Y12, Y13
+	VPERMPD    $0xd8, Y8, Y8
+	VPERMPD    $0xd8, Y13, Y13
+	VSHUFPS    $0x88, Y14, Y11, Y12
+	VSHUFPS    $0xdd, Y14, Y11, Y14
+	VPERMPD    $0xd8, Y12, Y12
+	VPERMPD    $0xd8, Y14, Y14
+	VSUBPS     Y12, Y8, Y8
+	VADDPS     Y12, Y13, Y11
+	VSUBPS     Y13, Y12, Y12
+	VSUBPS     Y14, Y13, Y13
+	VSUBPS     Y9, Y8, Y8
+	VMOVUPS    Y8, (AX)
+	VSUBPS     Y10, Y11, Y8
+	VMOVUPS    Y8, (AX)(CX*1)
+	VSUBPS     Y7, Y12, Y8
+	VMOVUPS    Y8, (AX)(CX*2)
+	VSUBPS     Y4, Y13, Y8
+	VMOVUPS    Y8, (AX)(DX*1)
+	VMOVUPS    -4(R11), Y7
+	VMOVUPS    28(R11), Y9
+	VMOVUPS    4(R11), Y8
+	VMASKMOVPS 36(R11), Y0, Y10
+	VSHUFPS    $0x88, Y9, Y7, Y4
+	VSHUFPS    $0xdd, Y9, Y7, Y9
+	VPERMPD    $0xd8, Y4, Y4
+	VPERMPD    $0xd8, Y9, Y9
+	VSHUFPS    $0x88, Y10, Y8, Y7
+	VSHUFPS    $0xdd, Y10, Y8, Y10
+	VPERMPD    $0xd8, Y7, Y7
+	VPERMPD    $0xd8, Y10, Y10
+	VSUBPS     Y7, Y4, Y8
+	VADDPS     Y7, Y9, Y4
+	VSUBPS     Y9, Y7, Y7
+	VSUBPS     Y10, Y9, Y9
+	VSUBPS     Y8, Y5, Y8
+	VMOVUPS    Y8, (DI)
+	VSUBPS     Y4, Y6, Y8
+	VMOVUPS    Y8, (DI)(CX*1)
+	VSUBPS     Y7, Y3, Y8
+	VMOVUPS    Y8, (DI)(CX*2)
+	VSUBPS     Y9, Y1, Y8
+	VMOVUPS    Y8, (DI)(DX*1)
+	ADDQ       $0x40, R8
+	ADDQ       $0x40, R9
+	ADDQ       $0x40, R10
+	ADDQ       $0x40, R11
+	ADDQ       $0x20, AX
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, SI
+	ADDQ       $0x20, DI
+
+winogradInput8AVX2_rowend:
+	DECQ R12
+	JZ   winogradInput8AVX2_done
+	MOVQ R11, R13
+	SUBQ R10, R13
+	MOVQ R9, R8
+	MOVQ R10, R9
+	MOVQ R11, R10
+	ADDQ R13, R11
+	JMP  winogradInput8AVX2_row
 
 winogradInput8AVX2_done:
 	VZEROUPPER
 	RET
 
-// func winogradOutput8AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, bias float32, add int)
+// func winogradOutput8AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, rows int, bias float32, add int)
 // Requires: AVX
-TEXT ·winogradOutput8AVX2(SB), NOSPLIT, $0-56
+TEXT ·winogradOutput8AVX2(SB), NOSPLIT, $0-64
 	MOVQ         y0+0(FP), AX
 	MOVQ         y1+8(FP), CX
 	MOVQ         m+16(FP), DX
@@ -12662,13 +13299,16 @@ TEXT ·winogradOutput8AVX2(SB), NOSPLIT, $0-56
 	LEAQ         (DX)(BX*4), DI
 	LEAQ         (DI)(BX*4), R8
 	LEAQ         (R8)(BX*4), R9
-	MOVQ         nb+32(FP), R10
-	MOVQ         add+48(FP), R11
-	VBROADCASTSS bias+40(FP), Y0
+	MOVQ         rows+40(FP), R10
+	MOVQ         add+56(FP), R11
+	VBROADCASTSS bias+48(FP), Y0
 	TESTQ        R11, R11
 	JNZ          winogradOutput8AVX2_add
 
-winogradOutput8AVX2_loop:
+winogradOutput8AVX2_row:
+	MOVQ       nb+32(FP), R11
+	CMPQ       R11, $0x01
+	JNE        winogradOutput8AVX2_multi
 	VMOVUPS    (DX), Y1
 	VMOVUPS    (DI), Y2
 	VMOVUPS    (R8), Y3
@@ -12731,12 +13371,223 @@ winogradOutput8AVX2_loop:
 	ADDQ       $0x20, DI
 	ADDQ       $0x20, R8
 	ADDQ       $0x20, R9
-	DECQ       R10
-	JNZ        winogradOutput8AVX2_loop
+	JMP        winogradOutput8AVX2_rowend
+
+winogradOutput8AVX2_multi:
+	VMOVUPS    (DX), Y1
+	VMOVUPS    (DI), Y2
+	VMOVUPS    (R8), Y3
+	VMOVUPS    (R9), Y4
+	VADDPS     Y2, Y1, Y1
+	VADDPS     Y3, Y1, Y1
+	VSUBPS     Y3, Y2, Y2
+	VSUBPS     Y4, Y2, Y2
+	VMOVUPS    (DX)(BX*1), Y3
+	VMOVUPS    (DI)(BX*1), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	VMOVUPS    (R9)(BX*1), Y6
+	VADDPS     Y4, Y3, Y3
+	VADDPS     Y5, Y3, Y3
+	VSUBPS     Y5, Y4, Y4
+	VSUBPS     Y6, Y4, Y4
+	VMOVUPS    (DX)(BX*2), Y5
+	VMOVUPS    (DI)(BX*2), Y6
+	VMOVUPS    (R8)(BX*2), Y7
+	VMOVUPS    (R9)(BX*2), Y8
+	VADDPS     Y6, Y5, Y5
+	VADDPS     Y7, Y5, Y5
+	VSUBPS     Y7, Y6, Y6
+	VSUBPS     Y8, Y6, Y6
+	VMOVUPS    (DX)(SI*1), Y7
+	VMOVUPS    (DI)(SI*1), Y8
+	VMOVUPS    (R8)(SI*1), Y9
+	VMOVUPS    (R9)(SI*1), Y10
+	VADDPS     Y8, Y7, Y7
+	VADDPS     Y9, Y7, Y7
+	VSUBPS     Y9, Y8, Y8
+	VSUBPS     Y10, Y8, Y8
+	VADDPS     Y3, Y1, Y1
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y5, Y3, Y3
+	VSUBPS     Y7, Y3, Y3
+	VADDPS     Y0, Y3, Y3
+	VUNPCKLPS  Y3, Y1, Y5
+	VUNPCKHPS  Y3, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y5, Y3
+	VPERM2F128 $0x31, Y1, Y5, Y1
+	VMOVUPS    Y3, (AX)
+	VMOVUPS    Y1, 32(AX)
+	VADDPS     Y4, Y2, Y1
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y6, Y4, Y2
+	VSUBPS     Y8, Y2, Y2
+	VADDPS     Y0, Y2, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VMOVUPS    Y2, (CX)
+	VMOVUPS    Y1, 32(CX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x40, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	DECQ       R11
+
+winogradOutput8AVX2_mid:
+	CMPQ       R11, $0x01
+	JE         winogradOutput8AVX2_last
+	VMOVUPS    (DX), Y1
+	VMOVUPS    (DI), Y2
+	VMOVUPS    (R8), Y3
+	VMOVUPS    (R9), Y4
+	VADDPS     Y2, Y1, Y1
+	VADDPS     Y3, Y1, Y1
+	VSUBPS     Y3, Y2, Y2
+	VSUBPS     Y4, Y2, Y2
+	VMOVUPS    (DX)(BX*1), Y3
+	VMOVUPS    (DI)(BX*1), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	VMOVUPS    (R9)(BX*1), Y6
+	VADDPS     Y4, Y3, Y3
+	VADDPS     Y5, Y3, Y3
+	VSUBPS     Y5, Y4, Y4
+	VSUBPS     Y6, Y4, Y4
+	VMOVUPS    (DX)(BX*2), Y5
+	VMOVUPS    (DI)(BX*2), Y6
+	VMOVUPS    (R8)(BX*2), Y7
+	VMOVUPS    (R9)(BX*2), Y8
+	VADDPS     Y6, Y5, Y5
+	VADDPS     Y7, Y5, Y5
+	VSUBPS     Y7, Y6, Y6
+	VSUBPS     Y8, Y6, Y6
+	VMOVUPS    (DX)(SI*1), Y7
+	VMOVUPS    (DI)(SI*1), Y8
+	VMOVUPS    (R8)(SI*1), Y9
+	VMOVUPS    (R9)(SI*1), Y10
+	VADDPS     Y8, Y7, Y7
+	VADDPS     Y9, Y7, Y7
+	VSUBPS     Y9, Y8, Y8
+	VSUBPS     Y10, Y8, Y8
+	VADDPS     Y3, Y1, Y1
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y5, Y3, Y3
+	VSUBPS     Y7, Y3, Y3
+	VADDPS     Y0, Y3, Y3
+	VUNPCKLPS  Y3, Y1, Y5
+	VUNPCKHPS  Y3, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y5, Y3
+	VPERM2F128 $0x31, Y1, Y5, Y1
+	VMOVUPS    Y3, (AX)
+	VMOVUPS    Y1, 32(AX)
+	VADDPS     Y4, Y2, Y1
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y6, Y4, Y2
+	VSUBPS     Y8, Y2, Y2
+	VADDPS     Y0, Y2, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VMOVUPS    Y2, (CX)
+	VMOVUPS    Y1, 32(CX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x40, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	DECQ       R11
+	JMP        winogradOutput8AVX2_mid
+
+winogradOutput8AVX2_last:
+	VMOVUPS    (DX), Y1
+	VMOVUPS    (DI), Y2
+	VMOVUPS    (R8), Y3
+	VMOVUPS    (R9), Y4
+	VADDPS     Y2, Y1, Y1
+	VADDPS     Y3, Y1, Y1
+	VSUBPS     Y3, Y2, Y2
+	VSUBPS     Y4, Y2, Y2
+	VMOVUPS    (DX)(BX*1), Y3
+	VMOVUPS    (DI)(BX*1), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	VMOVUPS    (R9)(BX*1), Y6
+	VADDPS     Y4, Y3, Y3
+	VADDPS     Y5, Y3, Y3
+	VSUBPS     Y5, Y4, Y4
+	VSUBPS     Y6, Y4, Y4
+	VMOVUPS    (DX)(BX*2), Y5
+	VMOVUPS    (DI)(BX*2), Y6
+	VMOVUPS    (R8)(BX*2), Y7
+	VMOVUPS    (R9)(BX*2), Y8
+	VADDPS     Y6, Y5, Y5
+	VADDPS     Y7, Y5, Y5
+	VSUBPS     Y7, Y6, Y6
+	VSUBPS     Y8, Y6, Y6
+	VMOVUPS    (DX)(SI*1), Y7
+	VMOVUPS    (DI)(SI*1), Y8
+	VMOVUPS    (R8)(SI*1), Y9
+	VMOVUPS    (R9)(SI*1), Y10
+	VADDPS     Y8, Y7, Y7
+	VADDPS     Y9, Y7, Y7
+	VSUBPS     Y9, Y8, Y8
+	VSUBPS     Y10, Y8, Y8
+	VADDPS     Y3, Y1, Y1
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y5, Y3, Y3
+	VSUBPS     Y7, Y3, Y3
+	VADDPS     Y0, Y3, Y3
+	VUNPCKLPS  Y3, Y1, Y5
+	VUNPCKHPS  Y3, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y5, Y3
+	VPERM2F128 $0x31, Y1, Y5, Y1
+	VMOVUPS    Y3, (AX)
+	VMOVUPS    Y1, 32(AX)
+	VADDPS     Y4, Y2, Y1
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y6, Y4, Y2
+	VSUBPS     Y8, Y2, Y2
+	VADDPS     Y0, Y2, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VMOVUPS    Y2, (CX)
+	VMOVUPS    Y1, 32(CX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x40, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+
+winogradOutput8AVX2_rowend:
+	DECQ R10
+	JZ   winogradOutput8AVX2_done
+	MOVQ CX, R11
+	SUBQ AX, R11
+	MOVQ CX, AX
+	ADDQ R11, CX
+	JMP  winogradOutput8AVX2_row
+
+winogradOutput8AVX2_done:
 	VZEROUPPER
 	RET
 
 winogradOutput8AVX2_add:
+winogradOutput8AVX2_add_row:
+	MOVQ       nb+32(FP), R11
+	CMPQ       R11, $0x01
+	JNE        winogradOutput8AVX2_add_multi
 	VMOVUPS    (DX), Y1
 	VMOVUPS    (DI), Y2
 	VMOVUPS    (R8), Y3
@@ -12803,14 +13654,233 @@ winogradOutput8AVX2_add:
 	ADDQ       $0x20, DI
 	ADDQ       $0x20, R8
 	ADDQ       $0x20, R9
-	DECQ       R10
-	JNZ        winogradOutput8AVX2_add
+	JMP        winogradOutput8AVX2_add_rowend
+
+winogradOutput8AVX2_add_multi:
+	VMOVUPS    (DX), Y1
+	VMOVUPS    (DI), Y2
+	VMOVUPS    (R8), Y3
+	VMOVUPS    (R9), Y4
+	VADDPS     Y2, Y1, Y1
+	VADDPS     Y3, Y1, Y1
+	VSUBPS     Y3, Y2, Y2
+	VSUBPS     Y4, Y2, Y2
+	VMOVUPS    (DX)(BX*1), Y3
+	VMOVUPS    (DI)(BX*1), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	VMOVUPS    (R9)(BX*1), Y6
+	VADDPS     Y4, Y3, Y3
+	VADDPS     Y5, Y3, Y3
+	VSUBPS     Y5, Y4, Y4
+	VSUBPS     Y6, Y4, Y4
+	VMOVUPS    (DX)(BX*2), Y5
+	VMOVUPS    (DI)(BX*2), Y6
+	VMOVUPS    (R8)(BX*2), Y7
+	VMOVUPS    (R9)(BX*2), Y8
+	VADDPS     Y6, Y5, Y5
+	VADDPS     Y7, Y5, Y5
+	VSUBPS     Y7, Y6, Y6
+	VSUBPS     Y8, Y6, Y6
+	VMOVUPS    (DX)(SI*1), Y7
+	VMOVUPS    (DI)(SI*1), Y8
+	VMOVUPS    (R8)(SI*1), Y9
+	VMOVUPS    (R9)(SI*1), Y10
+	VADDPS     Y8, Y7, Y7
+	VADDPS     Y9, Y7, Y7
+	VSUBPS     Y9, Y8, Y8
+	VSUBPS     Y10, Y8, Y8
+	VADDPS     Y3, Y1, Y1
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y5, Y3, Y3
+	VSUBPS     Y7, Y3, Y3
+	VADDPS     Y0, Y3, Y3
+	VUNPCKLPS  Y3, Y1, Y5
+	VUNPCKHPS  Y3, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y5, Y3
+	VPERM2F128 $0x31, Y1, Y5, Y1
+	VADDPS     (AX), Y3, Y3
+	VADDPS     32(AX), Y1, Y1
+	VMOVUPS    Y3, (AX)
+	VMOVUPS    Y1, 32(AX)
+	VADDPS     Y4, Y2, Y1
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y6, Y4, Y2
+	VSUBPS     Y8, Y2, Y2
+	VADDPS     Y0, Y2, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VADDPS     (CX), Y2, Y2
+	VADDPS     32(CX), Y1, Y1
+	VMOVUPS    Y2, (CX)
+	VMOVUPS    Y1, 32(CX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x40, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	DECQ       R11
+
+winogradOutput8AVX2_add_mid:
+	CMPQ       R11, $0x01
+	JE         winogradOutput8AVX2_add_last
+	VMOVUPS    (DX), Y1
+	VMOVUPS    (DI), Y2
+	VMOVUPS    (R8), Y3
+	VMOVUPS    (R9), Y4
+	VADDPS     Y2, Y1, Y1
+	VADDPS     Y3, Y1, Y1
+	VSUBPS     Y3, Y2, Y2
+	VSUBPS     Y4, Y2, Y2
+	VMOVUPS    (DX)(BX*1), Y3
+	VMOVUPS    (DI)(BX*1), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	VMOVUPS    (R9)(BX*1), Y6
+	VADDPS     Y4, Y3, Y3
+	VADDPS     Y5, Y3, Y3
+	VSUBPS     Y5, Y4, Y4
+	VSUBPS     Y6, Y4, Y4
+	VMOVUPS    (DX)(BX*2), Y5
+	VMOVUPS    (DI)(BX*2), Y6
+	VMOVUPS    (R8)(BX*2), Y7
+	VMOVUPS    (R9)(BX*2), Y8
+	VADDPS     Y6, Y5, Y5
+	VADDPS     Y7, Y5, Y5
+	VSUBPS     Y7, Y6, Y6
+	VSUBPS     Y8, Y6, Y6
+	VMOVUPS    (DX)(SI*1), Y7
+	VMOVUPS    (DI)(SI*1), Y8
+	VMOVUPS    (R8)(SI*1), Y9
+	VMOVUPS    (R9)(SI*1), Y10
+	VADDPS     Y8, Y7, Y7
+	VADDPS     Y9, Y7, Y7
+	VSUBPS     Y9, Y8, Y8
+	VSUBPS     Y10, Y8, Y8
+	VADDPS     Y3, Y1, Y1
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y5, Y3, Y3
+	VSUBPS     Y7, Y3, Y3
+	VADDPS     Y0, Y3, Y3
+	VUNPCKLPS  Y3, Y1, Y5
+	VUNPCKHPS  Y3, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y5, Y3
+	VPERM2F128 $0x31, Y1, Y5, Y1
+	VADDPS     (AX), Y3, Y3
+	VADDPS     32(AX), Y1, Y1
+	VMOVUPS    Y3, (AX)
+	VMOVUPS    Y1, 32(AX)
+	VADDPS     Y4, Y2, Y1
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y6, Y4, Y2
+	VSUBPS     Y8, Y2, Y2
+	VADDPS     Y0, Y2, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VADDPS     (CX), Y2, Y2
+	VADDPS     32(CX), Y1, Y1
+	VMOVUPS    Y2, (CX)
+	VMOVUPS    Y1, 32(CX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x40, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	DECQ       R11
+	JMP        winogradOutput8AVX2_add_mid
+
+winogradOutput8AVX2_add_last:
+	VMOVUPS    (DX), Y1
+	VMOVUPS    (DI), Y2
+	VMOVUPS    (R8), Y3
+	VMOVUPS    (R9), Y4
+	VADDPS     Y2, Y1, Y1
+	VADDPS     Y3, Y1, Y1
+	VSUBPS     Y3, Y2, Y2
+	VSUBPS     Y4, Y2, Y2
+	VMOVUPS    (DX)(BX*1), Y3
+	VMOVUPS    (DI)(BX*1), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	VMOVUPS    (R9)(BX*1), Y6
+	VADDPS     Y4, Y3, Y3
+	VADDPS     Y5, Y3, Y3
+	VSUBPS     Y5, Y4, Y4
+	VSUBPS     Y6, Y4, Y4
+	VMOVUPS    (DX)(BX*2), Y5
+	VMOVUPS    (DI)(BX*2), Y6
+	VMOVUPS    (R8)(BX*2), Y7
+	VMOVUPS    (R9)(BX*2), Y8
+	VADDPS     Y6, Y5, Y5
+	VADDPS     Y7, Y5, Y5
+	VSUBPS     Y7, Y6, Y6
+	VSUBPS     Y8, Y6, Y6
+	VMOVUPS    (DX)(SI*1), Y7
+	VMOVUPS    (DI)(SI*1), Y8
+	VMOVUPS    (R8)(SI*1), Y9
+	VMOVUPS    (R9)(SI*1), Y10
+	VADDPS     Y8, Y7, Y7
+	VADDPS     Y9, Y7, Y7
+	VSUBPS     Y9, Y8, Y8
+	VSUBPS     Y10, Y8, Y8
+	VADDPS     Y3, Y1, Y1
+	VADDPS     Y5, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y5, Y3, Y3
+	VSUBPS     Y7, Y3, Y3
+	VADDPS     Y0, Y3, Y3
+	VUNPCKLPS  Y3, Y1, Y5
+	VUNPCKHPS  Y3, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y5, Y3
+	VPERM2F128 $0x31, Y1, Y5, Y1
+	VADDPS     (AX), Y3, Y3
+	VADDPS     32(AX), Y1, Y1
+	VMOVUPS    Y3, (AX)
+	VMOVUPS    Y1, 32(AX)
+	VADDPS     Y4, Y2, Y1
+	VADDPS     Y6, Y1, Y1
+	VADDPS     Y0, Y1, Y1
+	VSUBPS     Y6, Y4, Y2
+	VSUBPS     Y8, Y2, Y2
+	VADDPS     Y0, Y2, Y2
+	VUNPCKLPS  Y2, Y1, Y3
+	VUNPCKHPS  Y2, Y1, Y1
+	VPERM2F128 $0x20, Y1, Y3, Y2
+	VPERM2F128 $0x31, Y1, Y3, Y1
+	VADDPS     (CX), Y2, Y2
+	VADDPS     32(CX), Y1, Y1
+	VMOVUPS    Y2, (CX)
+	VMOVUPS    Y1, 32(CX)
+	ADDQ       $0x40, AX
+	ADDQ       $0x40, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, DI
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+
+winogradOutput8AVX2_add_rowend:
+	DECQ R10
+	JZ   winogradOutput8AVX2_add_done
+	MOVQ CX, R11
+	SUBQ AX, R11
+	MOVQ CX, AX
+	ADDQ R11, CX
+	JMP  winogradOutput8AVX2_add_row
+
+winogradOutput8AVX2_add_done:
 	VZEROUPPER
 	RET
 
-// func winogradGrad8AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int)
+// func winogradGrad8AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int, rows int)
 // Requires: AVX, AVX2
-TEXT ·winogradGrad8AVX2(SB), NOSPLIT, $0-40
+TEXT ·winogradGrad8AVX2(SB), NOSPLIT, $0-48
 	MOVQ   v+0(FP), AX
 	MOVQ   ldv+8(FP), CX
 	SHLQ   $0x02, CX
@@ -12820,10 +13890,13 @@ TEXT ·winogradGrad8AVX2(SB), NOSPLIT, $0-40
 	LEAQ   (SI)(CX*4), DI
 	MOVQ   y0+16(FP), R8
 	MOVQ   y1+24(FP), R9
-	MOVQ   nb+32(FP), R10
+	MOVQ   rows+40(FP), R10
 	VXORPS Y0, Y0, Y0
 
-winogradGrad8AVX2_loop:
+winogradGrad8AVX2_row:
+	MOVQ    nb+32(FP), R11
+	CMPQ    R11, $0x01
+	JNE     winogradGrad8AVX2_multi
 	VMOVUPS (R8), Y1
 	VMOVUPS 32(R8), Y2
 	VSHUFPS $0x88, Y2, Y1, Y3
@@ -12876,8 +13949,185 @@ winogradGrad8AVX2_loop:
 	ADDQ    $0x20, BX
 	ADDQ    $0x20, SI
 	ADDQ    $0x20, DI
-	DECQ    R10
-	JNZ     winogradGrad8AVX2_loop
+	JMP     winogradGrad8AVX2_rowend
+
+winogradGrad8AVX2_multi:
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VSHUFPS $0xdd, Y2, Y1, Y1
+	VPERMPD $0xd8, Y3, Y3
+	VPERMPD $0xd8, Y1, Y1
+	VADDPS  Y1, Y3, Y2
+	VSUBPS  Y1, Y3, Y4
+	VSUBPS  Y1, Y0, Y1
+	VMOVUPS (R9), Y5
+	VMOVUPS 32(R9), Y6
+	VSHUFPS $0x88, Y6, Y5, Y7
+	VSHUFPS $0xdd, Y6, Y5, Y5
+	VPERMPD $0xd8, Y7, Y7
+	VPERMPD $0xd8, Y5, Y5
+	VADDPS  Y5, Y7, Y6
+	VSUBPS  Y5, Y7, Y8
+	VSUBPS  Y5, Y0, Y5
+	VMOVUPS Y3, (AX)
+	VADDPS  Y7, Y3, Y9
+	VMOVUPS Y9, (BX)
+	VSUBPS  Y7, Y3, Y9
+	VMOVUPS Y9, (SI)
+	VSUBPS  Y7, Y0, Y9
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y2, (AX)(CX*1)
+	VADDPS  Y6, Y2, Y9
+	VMOVUPS Y9, (BX)(CX*1)
+	VSUBPS  Y6, Y2, Y9
+	VMOVUPS Y9, (SI)(CX*1)
+	VSUBPS  Y6, Y0, Y9
+	VMOVUPS Y9, (DI)(CX*1)
+	VMOVUPS Y4, (AX)(CX*2)
+	VADDPS  Y8, Y4, Y9
+	VMOVUPS Y9, (BX)(CX*2)
+	VSUBPS  Y8, Y4, Y9
+	VMOVUPS Y9, (SI)(CX*2)
+	VSUBPS  Y8, Y0, Y9
+	VMOVUPS Y9, (DI)(CX*2)
+	VMOVUPS Y1, (AX)(DX*1)
+	VADDPS  Y5, Y1, Y9
+	VMOVUPS Y9, (BX)(DX*1)
+	VSUBPS  Y5, Y1, Y9
+	VMOVUPS Y9, (SI)(DX*1)
+	VSUBPS  Y5, Y0, Y9
+	VMOVUPS Y9, (DI)(DX*1)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, BX
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+	DECQ    R11
+
+winogradGrad8AVX2_mid:
+	CMPQ    R11, $0x01
+	JE      winogradGrad8AVX2_last
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VSHUFPS $0xdd, Y2, Y1, Y1
+	VPERMPD $0xd8, Y3, Y3
+	VPERMPD $0xd8, Y1, Y1
+	VADDPS  Y1, Y3, Y2
+	VSUBPS  Y1, Y3, Y4
+	VSUBPS  Y1, Y0, Y1
+	VMOVUPS (R9), Y5
+	VMOVUPS 32(R9), Y6
+	VSHUFPS $0x88, Y6, Y5, Y7
+	VSHUFPS $0xdd, Y6, Y5, Y5
+	VPERMPD $0xd8, Y7, Y7
+	VPERMPD $0xd8, Y5, Y5
+	VADDPS  Y5, Y7, Y6
+	VSUBPS  Y5, Y7, Y8
+	VSUBPS  Y5, Y0, Y5
+	VMOVUPS Y3, (AX)
+	VADDPS  Y7, Y3, Y9
+	VMOVUPS Y9, (BX)
+	VSUBPS  Y7, Y3, Y9
+	VMOVUPS Y9, (SI)
+	VSUBPS  Y7, Y0, Y9
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y2, (AX)(CX*1)
+	VADDPS  Y6, Y2, Y9
+	VMOVUPS Y9, (BX)(CX*1)
+	VSUBPS  Y6, Y2, Y9
+	VMOVUPS Y9, (SI)(CX*1)
+	VSUBPS  Y6, Y0, Y9
+	VMOVUPS Y9, (DI)(CX*1)
+	VMOVUPS Y4, (AX)(CX*2)
+	VADDPS  Y8, Y4, Y9
+	VMOVUPS Y9, (BX)(CX*2)
+	VSUBPS  Y8, Y4, Y9
+	VMOVUPS Y9, (SI)(CX*2)
+	VSUBPS  Y8, Y0, Y9
+	VMOVUPS Y9, (DI)(CX*2)
+	VMOVUPS Y1, (AX)(DX*1)
+	VADDPS  Y5, Y1, Y9
+	VMOVUPS Y9, (BX)(DX*1)
+	VSUBPS  Y5, Y1, Y9
+	VMOVUPS Y9, (SI)(DX*1)
+	VSUBPS  Y5, Y0, Y9
+	VMOVUPS Y9, (DI)(DX*1)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, BX
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+	DECQ    R11
+	JMP     winogradGrad8AVX2_mid
+
+winogradGrad8AVX2_last:
+	VMOVUPS (R8), Y1
+	VMOVUPS 32(R8), Y2
+	VSHUFPS $0x88, Y2, Y1, Y3
+	VSHUFPS $0xdd, Y2, Y1, Y1
+	VPERMPD $0xd8, Y3, Y3
+	VPERMPD $0xd8, Y1, Y1
+	VADDPS  Y1, Y3, Y2
+	VSUBPS  Y1, Y3, Y4
+	VSUBPS  Y1, Y0, Y1
+	VMOVUPS (R9), Y5
+	VMOVUPS 32(R9), Y6
+	VSHUFPS $0x88, Y6, Y5, Y7
+	VSHUFPS $0xdd, Y6, Y5, Y5
+	VPERMPD $0xd8, Y7, Y7
+	VPERMPD $0xd8, Y5, Y5
+	VADDPS  Y5, Y7, Y6
+	VSUBPS  Y5, Y7, Y8
+	VSUBPS  Y5, Y0, Y5
+	VMOVUPS Y3, (AX)
+	VADDPS  Y7, Y3, Y9
+	VMOVUPS Y9, (BX)
+	VSUBPS  Y7, Y3, Y9
+	VMOVUPS Y9, (SI)
+	VSUBPS  Y7, Y0, Y9
+	VMOVUPS Y9, (DI)
+	VMOVUPS Y2, (AX)(CX*1)
+	VADDPS  Y6, Y2, Y9
+	VMOVUPS Y9, (BX)(CX*1)
+	VSUBPS  Y6, Y2, Y9
+	VMOVUPS Y9, (SI)(CX*1)
+	VSUBPS  Y6, Y0, Y9
+	VMOVUPS Y9, (DI)(CX*1)
+	VMOVUPS Y4, (AX)(CX*2)
+	VADDPS  Y8, Y4, Y9
+	VMOVUPS Y9, (BX)(CX*2)
+	VSUBPS  Y8, Y4, Y9
+	VMOVUPS Y9, (SI)(CX*2)
+	VSUBPS  Y8, Y0, Y9
+	VMOVUPS Y9, (DI)(CX*2)
+	VMOVUPS Y1, (AX)(DX*1)
+	VADDPS  Y5, Y1, Y9
+	VMOVUPS Y9, (BX)(DX*1)
+	VSUBPS  Y5, Y1, Y9
+	VMOVUPS Y9, (SI)(DX*1)
+	VSUBPS  Y5, Y0, Y9
+	VMOVUPS Y9, (DI)(DX*1)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, BX
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+
+winogradGrad8AVX2_rowend:
+	DECQ R10
+	JZ   winogradGrad8AVX2_done
+	MOVQ R9, R11
+	SUBQ R8, R11
+	MOVQ R9, R8
+	ADDQ R11, R9
+	JMP  winogradGrad8AVX2_row
+
+winogradGrad8AVX2_done:
 	VZEROUPPER
 	RET
 

@@ -312,32 +312,32 @@ func packCopy6AVX2(dst *float32, src *float32, ld int, k int)
 // winogradInput4AVX2 is the assembly of winogradInputRow for blocks of 4 tiles (see there).
 //
 //go:noescape
-func winogradInput4AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int)
+func winogradInput4AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int, rows int)
 
 // winogradOutput4AVX2 is the assembly of winogradOutputRow for blocks of 4 tiles (see there).
 //
 //go:noescape
-func winogradOutput4AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, bias float32, add int)
+func winogradOutput4AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, rows int, bias float32, add int)
 
 // winogradGrad4AVX2 is the assembly of winogradGradRow for blocks of 4 tiles (see there).
 //
 //go:noescape
-func winogradGrad4AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int)
+func winogradGrad4AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int, rows int)
 
 // winogradInput8AVX2 is the assembly of winogradInputRow for blocks of 8 tiles (see there).
 //
 //go:noescape
-func winogradInput8AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int)
+func winogradInput8AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int, rows int)
 
 // winogradOutput8AVX2 is the assembly of winogradOutputRow for blocks of 8 tiles (see there).
 //
 //go:noescape
-func winogradOutput8AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, bias float32, add int)
+func winogradOutput8AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, rows int, bias float32, add int)
 
 // winogradGrad8AVX2 is the assembly of winogradGradRow for blocks of 8 tiles (see there).
 //
 //go:noescape
-func winogradGrad8AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int)
+func winogradGrad8AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int, rows int)
 
 // addAVX512 sets dst[i] = x[i] add y[i] for i < n (n a multiple of the vector width).
 //

@@ -26,26 +26,45 @@ import "fmt"
 // ldv ≥ planes·T is the distance between the 16 positions' blocks.
 func WinogradInput(v []float32, ldv int, x []float32, planes, h, w int) {
 	tiles := winogradCheck("WinogradInput", v, ldv, x, planes, h, w)
-	tw := w / 2
-	zero := make([]float32, w)
-	row := func(p, y int) []float32 {
-		if y < 0 || y >= h {
-			return zero
-		}
-		return x[(p*h+y)*w : (p*h+y+1)*w]
-	}
+	tw, th := w/2, h/2
+	zero := zeroRow(w)
 	lanes := winogradLanes(tw)
 	for p := range planes {
-		for ty := range h / 2 {
-			off := p*tiles + ty*tw
-			r0, r1, r2, r3 := row(p, 2*ty-1), row(p, 2*ty), row(p, 2*ty+1), row(p, 2*ty+2)
-			if lanes > 0 {
-				winogradInputAsm(lanes, &v[off], ldv, &r0[0], &r1[0], &r2[0], &r3[0], tw/lanes)
-				continue
+		plane := x[p*h*w : (p+1)*h*w]
+		row := func(y int) []float32 {
+			if y < 0 || y >= h {
+				return zero
 			}
-			winogradInputRow(v[off:], ldv, r0, r1, r2, r3, tw)
+			return plane[y*w : (y+1)*w]
+		}
+		if lanes > 0 {
+			// One call for the tile rows whose fourth input row lies inside
+			// the plane (the kernel moves on by two input rows per tile
+			// row), one for the last.
+			first := max(th-1, 1)
+			r3 := row(2)
+			winogradInputAsm(lanes, &v[p*tiles], ldv, &zero[0], &plane[0], &plane[w], &r3[0], tw/lanes, first)
+			if th > 1 {
+				y := h - 3
+				winogradInputAsm(lanes, &v[p*tiles+(th-1)*tw], ldv, &plane[y*w], &plane[(y+1)*w], &plane[(y+2)*w], &zero[0], tw/lanes, 1)
+			}
+			continue
+		}
+		for ty := range th {
+			winogradInputRow(v[p*tiles+ty*tw:], ldv, row(2*ty-1), row(2*ty), row(2*ty+1), row(2*ty+2), tw)
 		}
 	}
+}
+
+// zeros is a read-only row of zeros for the transforms' padding rows.
+var zeros = make([]float32, 256)
+
+// zeroRow returns a read-only row of at least w zeros.
+func zeroRow(w int) []float32 {
+	if w <= len(zeros) {
+		return zeros
+	}
+	return make([]float32, w)
 }
 
 // winogradInputRow transforms one row of tw tiles from its four input rows
@@ -84,20 +103,21 @@ func winogradInputRow(v []float32, ldv int, r0, r1, r2, r3 []float32, tw int) {
 func WinogradOutput(y, m []float32, ldm, planes, h, w int, bias float32, add bool) {
 	tiles := winogradCheck("WinogradOutput", m, ldm, y, planes, h, w)
 	tw := w / 2
-	lanes := winogradLanes(tw)
-	acc := 0
-	if add {
-		acc = 1
+	if lanes := winogradLanes(tw); lanes > 0 && planes > 0 {
+		// The tile rows of consecutive planes are consecutive pairs of
+		// output rows: one call for them all.
+		acc := 0
+		if add {
+			acc = 1
+		}
+		winogradOutputAsm(lanes, &y[0], &y[w], &m[0], ldm, tw/lanes, planes*h/2, bias, acc)
+		return
 	}
 	for p := range planes {
 		for ty := range h / 2 {
 			off := p*tiles + ty*tw
 			y0 := y[(p*h+2*ty)*w : (p*h+2*ty+1)*w]
 			y1 := y[(p*h+2*ty+1)*w : (p*h+2*ty+2)*w]
-			if lanes > 0 {
-				winogradOutputAsm(lanes, &y0[0], &y1[0], &m[off], ldm, tw/lanes, bias, acc)
-				continue
-			}
 			winogradOutputRow(y0, y1, m[off:], ldm, tw, bias, add)
 		}
 	}
@@ -136,16 +156,15 @@ func winogradOutputRow(y0, y1, m []float32, ldm, tw int, bias float32, add bool)
 func WinogradGrad(v []float32, ldv int, dy []float32, planes, h, w int) {
 	tiles := winogradCheck("WinogradGrad", v, ldv, dy, planes, h, w)
 	tw := w / 2
-	lanes := winogradLanes(tw)
+	if lanes := winogradLanes(tw); lanes > 0 && planes > 0 {
+		winogradGradAsm(lanes, &v[0], ldv, &dy[0], &dy[w], tw/lanes, planes*h/2)
+		return
+	}
 	for p := range planes {
 		for ty := range h / 2 {
 			off := p*tiles + ty*tw
 			y0 := dy[(p*h+2*ty)*w : (p*h+2*ty+1)*w]
 			y1 := dy[(p*h+2*ty+1)*w : (p*h+2*ty+2)*w]
-			if lanes > 0 {
-				winogradGradAsm(lanes, &v[off], ldv, &y0[0], &y1[0], tw/lanes)
-				continue
-			}
 			winogradGradRow(v[off:], ldv, y0, y1, tw)
 		}
 	}

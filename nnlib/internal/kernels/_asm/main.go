@@ -1077,14 +1077,20 @@ func deinterleave(lanes int, lo, hi VecVirtual, vec func() VecVirtual) (even, od
 	return even, odd
 }
 
-// winogradBlocks emits the block loop shared by the three transforms: body
-// runs once per block of `lanes` tiles with flags telling whether the block
-// is the row's first and last; advance moves the pointers to the next block.
-func winogradBlocks(name string, nb Register, body func(first, last bool), advance func()) {
+// winogradRows emits the loops shared by the three transforms: rows tile
+// rows, each of nb blocks of `lanes` tiles. body runs once per block with
+// flags telling whether the block is its row's first and last; advance
+// moves the pointers to the next block (after a row's last block they
+// point one input row further); nextRow moves them to the next tile row.
+func winogradRows(name string, rows Register, body func(first, last bool), advance, nextRow func()) {
+	nb := GP64()
+	Label(name + "_row")
+	MOVQ(param("nb"), nb)
 	CMPQ(nb, U8(1))
 	JNE(LabelRef(name + "_multi"))
 	body(true, true)
-	JMP(LabelRef(name + "_done"))
+	advance()
+	JMP(LabelRef(name + "_rowend"))
 	Label(name + "_multi")
 	body(true, false)
 	advance()
@@ -1098,9 +1104,25 @@ func winogradBlocks(name string, nb Register, body func(first, last bool), advan
 	JMP(LabelRef(name + "_mid"))
 	Label(name + "_last")
 	body(false, true)
+	advance()
+	Label(name + "_rowend")
+	DECQ(rows)
+	JZ(LabelRef(name + "_done"))
+	nextRow()
+	JMP(LabelRef(name + "_row"))
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// nextPair moves the pointers a, b to two rows further on, given that they
+// point at consecutive rows after a pass over one row: a ← b, b ← b + (b − a).
+func nextPair(a, b Register) {
+	t := GP64()
+	MOVQ(b, t)
+	SUBQ(a, t)
+	MOVQ(b, a)
+	ADDQ(t, b)
 }
 
 // xiAddr returns the address of transform position ξ (0…15) of a tile row
@@ -1137,13 +1159,13 @@ func xiBases(p, ld string) (base [4]Register, ldb, ld3 Register) {
 // the input transform V = Bᵀ·d·B of one tile row from its four input rows.
 func winogradInput(lanes int) {
 	name := fmt.Sprintf("winogradInput%dAVX2", lanes)
-	TEXT(name, NOSPLIT, "func(v *float32, ldv int, r0, r1, r2, r3 *float32, nb int)")
+	TEXT(name, NOSPLIT, "func(v *float32, ldv int, r0, r1, r2, r3 *float32, nb, rows int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s is the assembly of winogradInputRow for blocks of %d tiles (see there).", name, lanes))
 	vec := wlanes(lanes)
 	base, ld, ld3 := xiBases("v", "ldv")
 	rows := loadParams("r0", "r1", "r2", "r3")
-	nb := Load(Param("nb"), GP64())
+	count := Load(Param("rows"), GP64())
 	zero, ones, maskFirst, maskLast := vec(), vec(), vec(), vec()
 	VXORPS(zero, zero, zero)
 	VPCMPEQD(ones, ones, ones)
@@ -1198,13 +1220,23 @@ func winogradInput(lanes int) {
 			VMOVUPS(t, xiAddr(base, ld, ld3, 12+j))
 		}
 	}
-	winogradBlocks(name, nb, body, func() {
+	winogradRows(name, count, body, func() {
 		for _, r := range rows {
 			ADDQ(U8(8*lanes), r)
 		}
 		for _, b := range base {
 			ADDQ(U8(4*lanes), b)
 		}
+	}, func() {
+		// Rows 2ty+1…2ty+3 are the next tile row's first three, and the
+		// row after r3 its fourth (r2 and r3 are consecutive rows here).
+		t := GP64()
+		MOVQ(rows[3], t)
+		SUBQ(rows[2], t)
+		MOVQ(rows[1], rows[0])
+		MOVQ(rows[2], rows[1])
+		MOVQ(rows[3], rows[2])
+		ADDQ(t, rows[3])
 	})
 }
 
@@ -1213,13 +1245,13 @@ func winogradInput(lanes int) {
 // rows y0 and y1, plus bias, added to what they hold when add != 0.
 func winogradOutput(lanes int) {
 	name := fmt.Sprintf("winogradOutput%dAVX2", lanes)
-	TEXT(name, NOSPLIT, "func(y0, y1, m *float32, ldm, nb int, bias float32, add int)")
+	TEXT(name, NOSPLIT, "func(y0, y1, m *float32, ldm, nb, rows int, bias float32, add int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s is the assembly of winogradOutputRow for blocks of %d tiles (see there).", name, lanes))
 	vec := wlanes(lanes)
 	out := loadParams("y0", "y1")
 	base, ld, ld3 := xiBases("m", "ldm")
-	nb := Load(Param("nb"), GP64())
+	count := Load(Param("rows"), GP64())
 	add := Load(Param("add"), GP64())
 	bias := vec()
 	VBROADCASTSS(param("bias"), bias)
@@ -1267,32 +1299,19 @@ func winogradOutput(lanes int) {
 			store(y, a, b, accumulate)
 		}
 	}
+	advance := func() {
+		for _, y := range out {
+			ADDQ(U8(8*lanes), y)
+		}
+		for _, b := range base {
+			ADDQ(U8(4*lanes), b)
+		}
+	}
 	TESTQ(add, add)
 	JNZ(LabelRef(name + "_add"))
-	Label(name + "_loop")
-	body(false)
-	for _, y := range out {
-		ADDQ(U8(8*lanes), y)
-	}
-	for _, b := range base {
-		ADDQ(U8(4*lanes), b)
-	}
-	DECQ(nb)
-	JNZ(LabelRef(name + "_loop"))
-	VZEROUPPER()
-	RET()
+	winogradRows(name, count, func(bool, bool) { body(false) }, advance, func() { nextPair(out[0], out[1]) })
 	Label(name + "_add")
-	body(true)
-	for _, y := range out {
-		ADDQ(U8(8*lanes), y)
-	}
-	for _, b := range base {
-		ADDQ(U8(4*lanes), b)
-	}
-	DECQ(nb)
-	JNZ(LabelRef(name + "_add"))
-	VZEROUPPER()
-	RET()
+	winogradRows(name+"_add", count, func(bool, bool) { body(true) }, advance, func() { nextPair(out[0], out[1]) })
 }
 
 // winogradGrad emits winogradGrad<lanes>AVX2(v, ldv, y0, y1, nb): the
@@ -1300,13 +1319,13 @@ func winogradOutput(lanes int) {
 // the operand of the weight gradient in the Winograd domain.
 func winogradGrad(lanes int) {
 	name := fmt.Sprintf("winogradGrad%dAVX2", lanes)
-	TEXT(name, NOSPLIT, "func(v *float32, ldv int, y0, y1 *float32, nb int)")
+	TEXT(name, NOSPLIT, "func(v *float32, ldv int, y0, y1 *float32, nb, rows int)")
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s is the assembly of winogradGradRow for blocks of %d tiles (see there).", name, lanes))
 	vec := wlanes(lanes)
 	base, ld, ld3 := xiBases("v", "ldv")
 	in := loadParams("y0", "y1")
-	nb := Load(Param("nb"), GP64())
+	count := Load(Param("rows"), GP64())
 	zero := vec()
 	VXORPS(zero, zero, zero)
 	// col returns (p, p+q, p−q, −q) of one gradient row, p and q its even
@@ -1324,27 +1343,26 @@ func winogradGrad(lanes int) {
 		VSUBPS(q, zero, c[3])
 		return c
 	}
-	Label(name + "_loop")
-	a := col(in[0])
-	b := col(in[1])
-	t := vec()
-	for j := 0; j < 4; j++ {
-		VMOVUPS(a[j], xiAddr(base, ld, ld3, j))
-		VADDPS(b[j], a[j], t)
-		VMOVUPS(t, xiAddr(base, ld, ld3, 4+j))
-		VSUBPS(b[j], a[j], t)
-		VMOVUPS(t, xiAddr(base, ld, ld3, 8+j))
-		VSUBPS(b[j], zero, t)
-		VMOVUPS(t, xiAddr(base, ld, ld3, 12+j))
+	body := func(bool, bool) {
+		a := col(in[0])
+		b := col(in[1])
+		t := vec()
+		for j := 0; j < 4; j++ {
+			VMOVUPS(a[j], xiAddr(base, ld, ld3, j))
+			VADDPS(b[j], a[j], t)
+			VMOVUPS(t, xiAddr(base, ld, ld3, 4+j))
+			VSUBPS(b[j], a[j], t)
+			VMOVUPS(t, xiAddr(base, ld, ld3, 8+j))
+			VSUBPS(b[j], zero, t)
+			VMOVUPS(t, xiAddr(base, ld, ld3, 12+j))
+		}
 	}
-	for _, y := range in {
-		ADDQ(U8(8*lanes), y)
-	}
-	for _, b := range base {
-		ADDQ(U8(4*lanes), b)
-	}
-	DECQ(nb)
-	JNZ(LabelRef(name + "_loop"))
-	VZEROUPPER()
-	RET()
+	winogradRows(name, count, body, func() {
+		for _, y := range in {
+			ADDQ(U8(8*lanes), y)
+		}
+		for _, b := range base {
+			ADDQ(U8(4*lanes), b)
+		}
+	}, func() { nextPair(in[0], in[1]) })
 }
