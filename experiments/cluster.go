@@ -187,9 +187,12 @@ func runWorker(stdout, stderr io.Writer, p *harness.Plan, cache *harness.Cache, 
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	done := make(chan struct{})
-	defer close(done) // before stop: the normal end says nothing
+	done, watched := make(chan struct{}), make(chan struct{})
+	// Runs before stop and waits for the watcher: the normal end says nothing,
+	// and nothing is written after runWorker returns.
+	defer func() { close(done); <-watched }()
 	go func() {
+		defer close(watched)
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(stderr, "experiments: -run: signalled; stopping the run (it keeps its checkpoint)")
