@@ -47,13 +47,14 @@ func BenchmarkSgemmTune(b *testing.B) {
 	}
 }
 
-// TestTuneSgemm (run with KERNELS_TUNE=1 -v) times block-size variants of
-// the AVX-512 sgemm in alternation, many rounds, and prints each variant's
-// best time: on a shared machine the minimum over interleaved rounds is a
-// steadier basis for a choice than one benchmark run per variant.
-func TestTuneSgemm(t *testing.T) {
+// BenchmarkTuneSgemmInterleaved (KERNELS_TUNE=1, -benchtime 1x) times
+// block-size variants of the AVX-512 sgemm in alternation, many rounds, and
+// reports each variant's best rate as a metric: on a shared machine the
+// minimum over interleaved rounds is a steadier basis for a choice than one
+// benchmark run per variant.
+func BenchmarkTuneSgemmInterleaved(tb *testing.B) {
 	if MaxLevel() < AVX512 || os.Getenv("KERNELS_TUNE") == "" {
-		t.Skip("set KERNELS_TUNE=1 on an AVX-512 machine to run this tuning sweep")
+		tb.Skip("set KERNELS_TUNE=1 on an AVX-512 machine to run this tuning sweep")
 	}
 	base := *gemmAVX512
 	defer func() { *gemmAVX512 = base }()
@@ -75,7 +76,7 @@ func TestTuneSgemm(t *testing.T) {
 			for _, mcPanels := range mcps {
 				g := base
 				g.mrs, g.kc, g.mc = []int{mr}, kc, mr*mcPanels
-				vs = append(vs, variant{fmt.Sprintf("mr=%d kc=%d mc=%d", mr, kc, g.mc), g})
+				vs = append(vs, variant{fmt.Sprintf("mr%d-kc%d-mc%d", mr, kc, g.mc), g})
 			}
 		}
 	}
@@ -92,56 +93,61 @@ func TestTuneSgemm(t *testing.T) {
 	if s := os.Getenv("TUNE_ROUNDS"); s != "" {
 		fmt.Sscan(s, &rounds)
 	}
-	for round := 0; round < rounds; round++ {
-		for i, v := range vs {
-			*gemmAVX512 = v.g
-			t0 := time.Now()
-			Sgemm(false, false, n, n, n, 1, a, n, b, n, 1, c, n)
-			if d := time.Since(t0); round == 0 || d < best[i] {
-				best[i] = d
+	for tb.Loop() {
+		for round := 0; round < rounds; round++ {
+			for i, v := range vs {
+				*gemmAVX512 = v.g
+				t0 := time.Now()
+				Sgemm(false, false, n, n, n, 1, a, n, b, n, 1, c, n)
+				if d := time.Since(t0); round == 0 || d < best[i] {
+					best[i] = d
+				}
 			}
 		}
 	}
 	for i, v := range vs {
-		t.Logf("%-22s best %8.1f GFLOP/s", v.name, 2*float64(n*n*n)/best[i].Seconds()/1e9)
+		tb.ReportMetric(2*float64(n*n*n)/best[i].Seconds()/1e9, v.name+"-GFLOP/s")
 	}
 }
 
-// TestTuneMicroKernel (KERNELS_TUNE=1 -v) prints the best rate of each
-// AVX-512 micro-kernel over many short bursts on L1-resident panels.
-func TestTuneMicroKernel(t *testing.T) {
+// BenchmarkTuneMicroKernelBursts (KERNELS_TUNE=1, -benchtime 1x) reports
+// the best rate of each AVX-512 micro-kernel over many short bursts on
+// L1-resident panels.
+func BenchmarkTuneMicroKernelBursts(tb *testing.B) {
 	if MaxLevel() < AVX512 || os.Getenv("KERNELS_TUNE") == "" {
-		t.Skip("set KERNELS_TUNE=1 on an AVX-512 machine to run this tuning sweep")
+		tb.Skip("set KERNELS_TUNE=1 on an AVX-512 machine to run this tuning sweep")
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, kn := range []struct {
-		mr int
-		f  func(k int, a, b, c *float32, ldc int, alpha, beta float32)
-	}{{4, microAVX512[4]}, {6, microAVX512[6]}, {8, microAVX512[8]}, {10, microAVX512[10]}, {12, microAVX512[12]}, {14, microAVX512[14]}} {
-		for _, kc := range []int{256} {
-			a, b, c := randSlice(r, kn.mr*kc), randSlice(r, 32*kc), make([]float32, kn.mr*32)
-			var best time.Duration
-			const calls = 100
-			for round := 0; round < 300; round++ {
-				t0 := time.Now()
-				for i := 0; i < calls; i++ {
-					kn.f(kc, &a[0], &b[0], &c[0], 32, 1, 1)
+	for tb.Loop() {
+		for _, kn := range []struct {
+			mr int
+			f  func(k int, a, b, c *float32, ldc int, alpha, beta float32)
+		}{{4, microAVX512[4]}, {6, microAVX512[6]}, {8, microAVX512[8]}, {10, microAVX512[10]}, {12, microAVX512[12]}, {14, microAVX512[14]}} {
+			for _, kc := range []int{256} {
+				a, b, c := randSlice(r, kn.mr*kc), randSlice(r, 32*kc), make([]float32, kn.mr*32)
+				var best time.Duration
+				const calls = 100
+				for round := 0; round < 300; round++ {
+					t0 := time.Now()
+					for i := 0; i < calls; i++ {
+						kn.f(kc, &a[0], &b[0], &c[0], 32, 1, 1)
+					}
+					if d := time.Since(t0); round == 0 || d < best {
+						best = d
+					}
 				}
-				if d := time.Since(t0); round == 0 || d < best {
-					best = d
-				}
+				tb.ReportMetric(2*float64(kn.mr*32*kc*calls)/best.Seconds()/1e9, fmt.Sprintf("%dx32-k%d-GFLOP/s", kn.mr, kc))
 			}
-			t.Logf("%dx32 k=%d best %.1f GFLOP/s", kn.mr, kc, 2*float64(kn.mr*32*kc*calls)/best.Seconds()/1e9)
 		}
 	}
 }
 
-// TestTuneElementwise (KERNELS_TUNE=1 -v) prints the best rate of each
-// elementwise kernel and of its reference loop over many short bursts on
-// L2-resident data (16 Ki floats per operand), and their ratio.
-func TestTuneElementwise(t *testing.T) {
+// BenchmarkTuneElementwiseBursts (KERNELS_TUNE=1, -benchtime 1x) reports
+// the best rate of each elementwise kernel and of its reference loop over
+// many short bursts on L2-resident data (16 Ki floats per operand).
+func BenchmarkTuneElementwiseBursts(tb *testing.B) {
 	if os.Getenv("KERNELS_TUNE") == "" {
-		t.Skip("set KERNELS_TUNE=1 to run this measurement")
+		tb.Skip("set KERNELS_TUNE=1 to run this measurement")
 	}
 	n := 16 << 10
 	if s := os.Getenv("TUNE_N"); s != "" {
@@ -164,9 +170,12 @@ func TestTuneElementwise(t *testing.T) {
 		}
 		return float64(streams*4*n*calls) / best.Seconds() / 1e9
 	}
-	for _, bc := range elementwiseCases(d, x, y, &sink) {
-		k, rf := bestRate(bc.streams, bc.kernel), bestRate(bc.streams, bc.ref)
-		t.Logf("%-13s kernel %7.1f GB/s  reference %6.1f GB/s  ×%.1f", bc.name, k, rf, k/rf)
+	for tb.Loop() {
+		for _, bc := range elementwiseCases(d, x, y, &sink) {
+			k, rf := bestRate(bc.streams, bc.kernel), bestRate(bc.streams, bc.ref)
+			tb.ReportMetric(k, bc.name+"-GB/s")
+			tb.ReportMetric(rf, bc.name+"-ref-GB/s")
+		}
 	}
 	_ = sink
 }
