@@ -204,7 +204,7 @@ func runWorker(stdout, stderr io.Writer, p *harness.Plan, cache *harness.Cache, 
 		key, p.Profile, short(host.Commit), hostname, os.Getenv("SLURM_JOB_ID"), cache.Dir)
 	outcome, msg, err := harness.RunKey(ctx, p, key, harness.Options{
 		Cache: cache, Jobs: 1, Threads: threads, Out: stdout, Host: &host,
-		SetThreads: setThreads, KernelLevel: kernelLevel,
+		SetThreads: setThreads, KernelLevel: kernelLevel, ConvAlgorithm: convAlgorithm,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "experiments: -run %s: %v\n", key, err)

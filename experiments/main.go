@@ -66,11 +66,13 @@ func displayPath(path string) string {
 	return path
 }
 
-// setThreads and kernelLevel connect the harness to nnlib's process-wide
-// thread count and kernel level (for provenance).
+// setThreads, kernelLevel and convAlgorithm connect the harness to nnlib's
+// process-wide thread count, kernel level and convolution algorithm (the
+// last two for provenance).
 var (
-	setThreads  = nnlib.SetThreads
-	kernelLevel = nnlib.KernelLevel
+	setThreads    = nnlib.SetThreads
+	kernelLevel   = nnlib.KernelLevel
+	convAlgorithm = nnlib.ConvAlgorithm
 )
 
 const usage = `Usage: go run ./experiments [flags]
@@ -246,7 +248,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	slurm.Report(stdout, p, cache) // runs submitted to Slurm that left no result
 	sum, err := harness.Execute(ctx, p, harness.Options{
 		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Threads: *threads, Force: *force, FailFast: *failfast,
-		Out: stdout, Terminal: harness.IsTerminal(os.Stdout), SetThreads: setThreads, KernelLevel: kernelLevel,
+		Out: stdout, Terminal: harness.IsTerminal(os.Stdout), SetThreads: setThreads, KernelLevel: kernelLevel, ConvAlgorithm: convAlgorithm,
 		PruneStale: *specFile == "", // the embedded specs are the experiments as committed
 	})
 	code := 0

@@ -40,6 +40,8 @@ type Options struct {
 	SetThreads func(int) int
 	// KernelLevel names the kernel level in use, for provenance.
 	KernelLevel func() string
+	// ConvAlgorithm names the convolution algorithm in use, for provenance.
+	ConvAlgorithm func() string
 	// Host is the provenance of this invocation; Collect(Root) if zero.
 	Host *provenance.Host
 	// MachineLock is the lock file that keeps timing runs of different
@@ -541,6 +543,9 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 	}
 	if e.opt.KernelLevel != nil {
 		rec.Provenance.Kernels = e.opt.KernelLevel()
+	}
+	if e.opt.ConvAlgorithm != nil {
+		rec.Provenance.Conv = e.opt.ConvAlgorithm()
 	}
 	t := u.Targets[0]
 	rec.Experiment, rec.Run, rec.Group = t.Experiment, t.Run.Name, t.Run.Group

@@ -68,7 +68,8 @@ type Provenance struct {
 	GOARCH      string    `json:"goarch"`
 	CPUModel    string    `json:"cpu_model"`
 	CPUFeatures []string  `json:"cpu_features"`
-	Kernels     string    `json:"kernels"` // kernel level in use: avx512, avx2 or generic
+	Kernels     string    `json:"kernels"`        // kernel level in use: avx512, avx2 or generic
+	Conv        string    `json:"conv,omitempty"` // algorithm of stride-1 3×3 convolutions: winograd-f2x2-3x3 or im2col
 	GOMAXPROCS  int       `json:"gomaxprocs"`
 	Threads     int       `json:"threads"` // nnlib threads of this run
 	Jobs        int       `json:"jobs"`    // concurrent runs allowed (-jobs)
