@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/continuousnet/repro/experiments/internal/harness"
+	"github.com/continuousnet/repro/experiments/internal/spec"
+)
+
+var updateKeys = flag.Bool("update-keys", false, "rewrite testdata/runkeys.golden from the embedded specs")
+
+// TestRunKeysUnchanged pins the run key of every run of every embedded spec
+// in every profile. A key is what the cache and the committed records are
+// looked up by, so a change in how the specs are written (shared runs,
+// defaults) must leave every key as it was; a change that is meant to alter
+// results changes keys on purpose and rewrites the golden file with
+// -update-keys. The data folder is an empty one, so every dataset
+// fingerprint reads "missing" whatever the machine holds.
+func TestRunKeysUnchanged(t *testing.T) {
+	t.Setenv("CNET_DATA", t.TempDir())
+	specs, err := spec.LoadFS(specsFS, "specs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, prof := range spec.Profiles {
+		plan, err := harness.Resolve(specs, prof)
+		if err != nil {
+			t.Fatalf("%s: %v", prof, err)
+		}
+		for _, tg := range plan.Targets {
+			fmt.Fprintf(&b, "%s %s %s\n", prof, tg.Name(), tg.Unit.Key)
+		}
+	}
+	golden := filepath.Join("testdata", "runkeys.golden")
+	if *updateKeys {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(b.String(), "\n")
+	for i, w := range strings.Split(string(want), "\n") {
+		if i >= len(got) || got[i] != w {
+			g := "(none)"
+			if i < len(got) {
+				g = got[i]
+			}
+			t.Fatalf("%s:%d: run keys changed:\nwant %s\ngot  %s", golden, i+1, w, g)
+		}
+	}
+	if len(got) != len(strings.Split(string(want), "\n")) {
+		t.Fatalf("%d runs, want %d", len(got)-1, len(strings.Split(string(want), "\n"))-1)
+	}
+}
