@@ -99,10 +99,13 @@ var (
 		12: packTrans12AVX512, 13: packTrans13AVX512, 14: packTrans14AVX512}
 )
 
-// packAVX2 packs full 6-row A panels and 16-column B panels with assembly
-// (8×8 register transposes or vector copies), everything else with packGo.
+// packAVX2 packs full 16-column B panels and full A panels of 6, 4, 2 or
+// 1 rows (the heights a product of 16, 32 or 64 rows tiles into) with
+// assembly (8×8 register transposes or vector copies), everything else
+// with packGo.
 func packAVX2(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
-	if rows != w || (w != 16 && w != 6) {
+	trans := packTransAVX2[min(w, len(packTransAVX2)-1)]
+	if rows != w || (rs == 1 && w != 16 && w != 6) || (ps == 1 && w != 16 && trans == nil) || (rs != 1 && ps != 1) {
 		packGo(dst, w, src, rs, ps, rows, kb)
 		return
 	}
@@ -115,7 +118,7 @@ func packAVX2(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
 		} else {
 			packCopy6AVX2(&dst[0], &src[0], ps, kb)
 		}
-	case ps == 1:
+	default: // ps == 1
 		nb := kb / 8
 		if nb > 0 {
 			_ = src[(w-1)*rs+nb*8-1]
@@ -123,16 +126,18 @@ func packAVX2(dst []float32, w int, src []float32, rs, ps, rows, kb int) {
 				packTrans8AVX2(&dst[0], &src[0], rs, nb, 16)
 				packTrans8AVX2(&dst[8], &src[8*rs], rs, nb, 16)
 			} else {
-				packTrans6AVX2(&dst[0], &src[0], rs, nb, 6)
+				trans(&dst[0], &src[0], rs, nb, w)
 			}
 		}
 		if p0 := nb * 8; p0 < kb {
 			packTail(dst, w, w, src, rs, p0, kb)
 		}
-	default:
-		packGo(dst, w, src, rs, ps, rows, kb)
 	}
 }
+
+// packTransAVX2[r] transposes r-row panels (nil where there is none).
+var packTransAVX2 = [9]func(dst, src *float32, ld, nblk, dstStride int){
+	1: packTrans1AVX2, 2: packTrans2AVX2, 4: packTrans4AVX2, 6: packTrans6AVX2, 8: packTrans8AVX2}
 
 // packTail packs depths p0..kb-1 of the first rows rows of a w-wide panel
 // whose depth is contiguous.

@@ -11569,6 +11569,223 @@ packTrans6AVX2_done:
 	VZEROUPPER
 	RET
 
+// func packTrans4AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
+// Requires: AVX
+TEXT ·packTrans4AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	MOVQ nblk+24(FP), BX
+	MOVQ dstStride+32(FP), SI
+	SHLQ $0x02, DX
+	SHLQ $0x02, SI
+
+packTrans4AVX2_loop:
+	TESTQ      BX, BX
+	JZ         packTrans4AVX2_done
+	MOVQ       CX, DI
+	VMOVUPS    (DI), Y0
+	ADDQ       DX, DI
+	VMOVUPS    (DI), Y1
+	ADDQ       DX, DI
+	VMOVUPS    (DI), Y2
+	ADDQ       DX, DI
+	VMOVUPS    (DI), Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    X8, (AX)
+	ADDQ       SI, AX
+	VMOVUPS    X9, (AX)
+	ADDQ       SI, AX
+	VMOVUPS    X10, (AX)
+	ADDQ       SI, AX
+	VMOVUPS    X11, (AX)
+	ADDQ       SI, AX
+	VMOVUPS    X12, (AX)
+	ADDQ       SI, AX
+	VMOVUPS    X13, (AX)
+	ADDQ       SI, AX
+	VMOVUPS    X14, (AX)
+	ADDQ       SI, AX
+	VMOVUPS    X15, (AX)
+	ADDQ       SI, AX
+	ADDQ       $0x20, CX
+	DECQ       BX
+	JMP        packTrans4AVX2_loop
+
+packTrans4AVX2_done:
+	VZEROUPPER
+	RET
+
+// func packTrans2AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
+// Requires: AVX
+TEXT ·packTrans2AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	MOVQ nblk+24(FP), BX
+	MOVQ dstStride+32(FP), SI
+	SHLQ $0x02, DX
+	SHLQ $0x02, SI
+
+packTrans2AVX2_loop:
+	TESTQ      BX, BX
+	JZ         packTrans2AVX2_done
+	MOVQ       CX, DI
+	VMOVUPS    (DI), Y0
+	ADDQ       DX, DI
+	VMOVUPS    (DI), Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVLPS    X8, (AX)
+	ADDQ       SI, AX
+	VMOVLPS    X9, (AX)
+	ADDQ       SI, AX
+	VMOVLPS    X10, (AX)
+	ADDQ       SI, AX
+	VMOVLPS    X11, (AX)
+	ADDQ       SI, AX
+	VMOVLPS    X12, (AX)
+	ADDQ       SI, AX
+	VMOVLPS    X13, (AX)
+	ADDQ       SI, AX
+	VMOVLPS    X14, (AX)
+	ADDQ       SI, AX
+	VMOVLPS    X15, (AX)
+	ADDQ       SI, AX
+	ADDQ       $0x20, CX
+	DECQ       BX
+	JMP        packTrans2AVX2_loop
+
+packTrans2AVX2_done:
+	VZEROUPPER
+	RET
+
+// func packTrans1AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
+// Requires: AVX
+TEXT ·packTrans1AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	MOVQ nblk+24(FP), BX
+	MOVQ dstStride+32(FP), SI
+	SHLQ $0x02, DX
+	SHLQ $0x02, SI
+
+packTrans1AVX2_loop:
+	TESTQ      BX, BX
+	JZ         packTrans1AVX2_done
+	MOVQ       CX, DX
+	VMOVUPS    (DX), Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVSS     X8, (AX)
+	ADDQ       SI, AX
+	VMOVSS     X9, (AX)
+	ADDQ       SI, AX
+	VMOVSS     X10, (AX)
+	ADDQ       SI, AX
+	VMOVSS     X11, (AX)
+	ADDQ       SI, AX
+	VMOVSS     X12, (AX)
+	ADDQ       SI, AX
+	VMOVSS     X13, (AX)
+	ADDQ       SI, AX
+	VMOVSS     X14, (AX)
+	ADDQ       SI, AX
+	VMOVSS     X15, (AX)
+	ADDQ       SI, AX
+	ADDQ       $0x20, CX
+	DECQ       BX
+	JMP        packTrans1AVX2_loop
+
+packTrans1AVX2_done:
+	VZEROUPPER
+	RET
+
 // func packCopy16AVX2(dst *float32, src *float32, ld int, k int)
 // Requires: AVX
 TEXT ·packCopy16AVX2(SB), NOSPLIT, $0-32

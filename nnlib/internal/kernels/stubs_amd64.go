@@ -299,6 +299,21 @@ func packTrans8AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
 //go:noescape
 func packTrans6AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
 
+// packTrans4AVX2 packs 4 rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 8·nblk.
+//
+//go:noescape
+func packTrans4AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
+
+// packTrans2AVX2 packs 2 rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 8·nblk.
+//
+//go:noescape
+func packTrans2AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
+
+// packTrans1AVX2 packs 1 rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 8·nblk.
+//
+//go:noescape
+func packTrans1AVX2(dst *float32, src *float32, ld int, nblk int, dstStride int)
+
 // packCopy16AVX2 copies k rows of 16 floats: dst[p*16+j] = src[p*ld+j].
 //
 //go:noescape

@@ -43,8 +43,9 @@ func main() {
 	}
 	packCopyAVX512(32)
 	packRows32AVX512()
-	packTransAVX2(8)
-	packTransAVX2(6)
+	for _, rows := range []int{8, 6, 4, 2, 1} {
+		packTransAVX2(rows)
+	}
 	packCopyAVX2(16)
 	packCopyAVX2(6)
 	for _, lanes := range []int{4, 8} {
@@ -554,12 +555,21 @@ func packTransAVX2(rows int) {
 	}
 	MOVQ(dst, p)
 	for j := 0; j < 8; j++ {
-		if rows == 8 {
+		switch rows {
+		case 8:
 			VMOVUPS(t[j], Mem{Base: p})
-		} else {
+		case 6:
 			VMOVUPS(t[j].AsX(), Mem{Base: p})
 			VEXTRACTF128(U8(1), t[j], t[j].AsX())
 			VMOVLPS(t[j].AsX(), Mem{Base: p, Disp: 16})
+		case 4:
+			VMOVUPS(t[j].AsX(), Mem{Base: p})
+		case 2:
+			VMOVLPS(t[j].AsX(), Mem{Base: p})
+		case 1:
+			VMOVSS(t[j].AsX(), Mem{Base: p})
+		default:
+			panic(fmt.Sprintf("packTransAVX2: no store for %d rows", rows))
 		}
 		ADDQ(ds, p)
 	}
