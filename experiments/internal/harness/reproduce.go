@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -84,20 +85,31 @@ func diffRecords(a, b *record.Record) []string {
 			out = append(out, "series "+seriesLabel(&s)+": gone")
 			continue
 		}
+		if len(s.X) != len(q.X) || len(s.Y) != len(q.Y) {
+			out = append(out, fmt.Sprintf("series %s: %d points committed, %d now", seriesLabel(&s), len(s.Y), len(q.Y)))
+			continue
+		}
 		diff, maxAbs := 0, 0.0
-		for i := range max(len(s.Y), len(q.Y)) {
-			if i >= len(s.Y) || i >= len(q.Y) || i >= len(s.X) || i >= len(q.X) || s.X[i] != q.X[i] {
+		for i := range s.Y {
+			switch {
+			case i >= len(s.X) || s.X[i] != q.X[i]:
 				diff++
 				maxAbs = math.Inf(1)
-				continue
-			}
-			if s.Y[i] != q.Y[i] {
+			case s.Y[i] != q.Y[i]:
 				diff++
 				maxAbs = math.Max(maxAbs, math.Abs(s.Y[i]-q.Y[i]))
 			}
 		}
-		if diff > 0 {
+		switch {
+		case diff > 0 && math.IsInf(maxAbs, 1):
+			out = append(out, fmt.Sprintf("series %s: %d of %d points differ, at other x", seriesLabel(&s), diff, len(s.Y)))
+		case diff > 0:
 			out = append(out, fmt.Sprintf("series %s: %d of %d points differ, max |Δ| %.3g", seriesLabel(&s), diff, len(s.Y), maxAbs))
+		}
+	}
+	for _, q := range b.Series {
+		if !isTiming(q.Name) && findSeries(a, &q) == nil {
+			out = append(out, fmt.Sprintf("series %s: new (%d points)", seriesLabel(&q), len(q.Y)))
 		}
 	}
 	return out
@@ -113,11 +125,18 @@ func findSeries(r *record.Record, s *record.Series) *record.Series {
 	return nil
 }
 
+// seriesLabel names a series with its labels in key order, e.g.
+// "accuracy{eval=euler, train=rk4-classic}".
 func seriesLabel(s *record.Series) string {
 	if len(s.Labels) == 0 {
 		return s.Name
 	}
-	return s.Name + fmt.Sprint(s.Labels)
+	keys := slices.Sorted(maps.Keys(s.Labels))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + s.Labels[k]
+	}
+	return s.Name + "{" + strings.Join(parts, ", ") + "}"
 }
 
 // ReproductionReport is the Markdown of results/reproduction.md.
