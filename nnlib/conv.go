@@ -58,14 +58,15 @@ func (g *Graph) Conv2d(x *Value, w, b ParamRef, stride, pad int) *Value {
 		return y
 	}
 	nc := convChunks(kk, ho*wo, n)
-	scr := g.scratch(kk * chunkLen(n, nc) * ho * wo)
+	colsMax := kk * chunkLen(n, nc) * ho * wo
+	scr := g.scratch(colsMax + phaseLen(cin, chunkLen(n, nc), h, wd, stride, ho, wo))
 	ones := g.onesN(chunkLen(n, nc) * ho * wo) // taken before the chunks run: they only read it
 	parallelForW(nc, 2*kk*m, func(wk, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			b0, b1 := chunkRange(n, nc, c)
 			mc := (b1 - b0) * ho * wo
 			cols := scr[wk][:kk*mc]
-			im2col(cols, x.Data, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, stride, pad, ho, wo)
+			im2col(cols, scr[wk][colsMax:], x.Data, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, stride, pad, ho, wo)
 			kernels.Sgemm(false, false, cout, mc, kk, 1, w.Data(), kk, cols, mc, 0, y.Data[b0*ho*wo:], m)
 			// The bias goes onto the chunk the GEMM just wrote, while it is
 			// still in cache.
@@ -166,7 +167,7 @@ func (g *Graph) convBackward(nd *node) {
 	}
 	nc := convChunks(kk, ho*wo, n)
 	mcMax := chunkLen(n, nc) * ho * wo
-	scr := g.scratch(2 * kk * mcMax)
+	scr := g.scratch(2*kk*mcMax + phaseLen(cin, chunkLen(n, nc), h, wd, nd.stride, ho, wo))
 	parts := g.gradParts(nc, kk*cout, b, cout)
 	parallelForW(nc, 3*kk*m, func(wk, lo, hi int) {
 		for c := lo; c < hi; c++ {
@@ -174,11 +175,12 @@ func (g *Graph) convBackward(nd *node) {
 			mc := (b1 - b0) * ho * wo
 			cols, dcols := scr[wk][:kk*mc], scr[wk][kk*mcMax:kk*mcMax+kk*mc]
 			parts.bias(c, gy, m, b0*ho*wo, mc)
-			im2col(cols, x.Data, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, nd.stride, nd.pad, ho, wo)
+			phases := scr[wk][2*kk*mcMax:]
+			im2col(cols, phases, x.Data, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, nd.stride, nd.pad, ho, wo)
 			kernels.Sgemm(false, true, cout, kk, mc, 1, gy[b0*ho*wo:], m, cols, mc, 0, parts.w(c), kk)
 			if gx != nil {
 				kernels.Sgemm(true, false, kk, mc, cout, 1, w.Data(), kk, gy[b0*ho*wo:], m, 0, dcols, mc)
-				col2im(gx, dcols, fresh, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, nd.stride, nd.pad, ho, wo)
+				col2im(gx, dcols, phases, fresh, cin, n*h*wd, b0*h*wd, b1-b0, h, wd, k, nd.stride, nd.pad, ho, wo)
 			}
 		}
 	})
@@ -276,7 +278,7 @@ func (g *Graph) convBackwardStride1(gx []float32, fresh bool, gy, x, w, wg []flo
 			mc := (b1 - b0) * h * wd
 			cols := scr[wk][:kt*mc]
 			parts.bias(c, gy, my, b0*ho*wo, (b1-b0)*ho*wo)
-			im2col(cols, gy, cout, my, b0*ho*wo, b1-b0, ho, wo, k, 1, pt, h, wd)
+			im2col(cols, nil, gy, cout, my, b0*ho*wo, b1-b0, ho, wo, k, 1, pt, h, wd)
 			kernels.Sgemm(false, true, cin, kt, mc, 1, x[b0*h*wd:], mx, cols, mc, 0, parts.w(c), kt)
 			kernels.Sgemm(false, false, cin, mc, kt, 1, wt, kt, cols, mc, beta, gx[b0*h*wd:], mx)
 		}
@@ -312,15 +314,27 @@ func biasGrad(b ParamRef, gy []float32, cout, m, off, mc int) {
 //
 //	cols[(ci·k+ky)·k+kx][(n·H'+oy)·W'+ox] = x[ci][n][oy·s+ky−p][ox·s+kx−p]  (0 outside)
 //
-// Rows are independent and split across threads.
-func im2col(cols, x []float32, cin, cstride, off, n, h, w, k, s, p, ho, wo int) {
+// Rows are independent and split across threads. A stride-2 convolution
+// of even-sized planes (H = 2H', W = 2W') first splits x into its four
+// phases (see splitPhases; phases is scratch of phaseLen floats): every
+// tap is then a shifted copy of one phase, as in the stride-1 case.
+func im2col(cols, phases, x []float32, cin, cstride, off, n, h, w, k, s, p, ho, wo int) {
 	m := n * ho * wo
+	byPhase := usePhases(h, w, s, ho, wo)
+	if byPhase {
+		splitPhases(phases, x, cin, cstride, off, n, h, w)
+	}
 	parallelFor(cin*k*k, len(cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			ci, ky, kx := r/(k*k), (r/k)%k, r%k
 			row := cols[r*m : (r+1)*m]
 			if s == 1 && ho == h && wo == w {
 				im2colSame(row, x[ci*cstride+off:ci*cstride+off+n*h*w], n, h, w, ky-p, kx-p)
+				continue
+			}
+			if byPhase {
+				ph, dy, dx := phaseTap(ky, kx, p)
+				im2colSame(row, phasePlanes(phases, ph, ci, cin, m), n, ho, wo, dy, dx)
 				continue
 			}
 			l0, h0 := validRange(kx, s, p, w, wo)
@@ -359,13 +373,29 @@ func im2col(cols, x []float32, cin, cstride, off, n, h, w, k, s, p, ho, wo int) 
 // fixed, so the sums do not depend on the split. For a same-size stride-1
 // conv the centre tap, which covers every position once, comes first and
 // overwrites, which saves clearing dx.
-func col2im(dx, cols []float32, overwrite bool, cin, cstride, off, n, h, w, k, s, p, ho, wo int) {
+func col2im(dx, cols, phases []float32, overwrite bool, cin, cstride, off, n, h, w, k, s, p, ho, wo int) {
 	m := n * ho * wo
 	same := s == 1 && ho == h && wo == w
+	byPhase := usePhases(h, w, s, ho, wo)
 	parallelFor(cin, len(cols), func(lo, hi int) {
 		for ci := lo; ci < hi; ci++ {
 			planes := dx[ci*cstride+off : ci*cstride+off+n*h*w]
 			tap := func(ky, kx int) []float32 { return cols[((ci*k+ky)*k+kx)*m : ((ci*k+ky)*k+kx+1)*m] }
+			if byPhase {
+				// Each tap adds into its phase of the channel's gradient,
+				// the taps in order, then the phases go back into dx.
+				for ph := range 4 {
+					clear(phasePlanes(phases, ph, ci, cin, m))
+				}
+				for ky := 0; ky < k; ky++ {
+					for kx := 0; kx < k; kx++ {
+						ph, dy, dx := phaseTap(ky, kx, p)
+						col2imSame(phasePlanes(phases, ph, ci, cin, m), tap(ky, kx), n, ho, wo, dy, dx)
+					}
+				}
+				mergePhases(planes, phases, ci, cin, n, h, w, overwrite)
+				continue
+			}
 			skipCentre := false
 			if overwrite && same {
 				copy(planes, tap(p, p))
@@ -404,6 +434,87 @@ func col2im(dx, cols []float32, overwrite bool, cin, cstride, off, n, h, w, k, s
 			}
 		}
 	})
+}
+
+// usePhases reports whether a convolution of h×w planes with stride s and
+// an ho×wo output goes through the four phases of its input: stride 2 on
+// even-sized planes, where H = 2H' and W = 2W' whatever k and p.
+func usePhases(h, w, s, ho, wo int) bool { return s == 2 && h == 2*ho && w == 2*wo }
+
+// phaseLen returns the phase scratch that im2col and col2im need for cin
+// channels of nb h×w images (0 where the convolution does not use phases).
+func phaseLen(cin, nb, h, w, s, ho, wo int) int {
+	if !usePhases(h, w, s, ho, wo) {
+		return 0
+	}
+	return cin * nb * h * w
+}
+
+// The phases of a plane x[H][W] (H, W even) are its four subsampled planes
+//
+//	phase (py, px)[r][c] = x[2r+py][2c+px],   ph = 2·py + px
+//
+// stored as phases[(ph·cin + ci)·m : …], m = nb·H/2·W/2 per channel. A
+// stride-2 tap (ky, kx) with padding p reads x[2oy+ky−p][2ox+kx−p], that is
+// phase ((ky−p) mod 2, (kx−p) mod 2) shifted by (⌊(ky−p)/2⌋, ⌊(kx−p)/2⌋),
+// zero outside: a shifted copy of whole planes (im2colSame) instead of a
+// strided gather per output row and tap.
+
+// phaseTap returns the phase and the shift of stride-2 tap (ky, kx).
+func phaseTap(ky, kx, p int) (ph, dy, dx int) {
+	oy, ox := ky-p, kx-p
+	dy, dx = oy>>1, ox>>1 // floor division by 2
+	return 2*(oy-2*dy) + (ox - 2*dx), dy, dx
+}
+
+// phasePlanes returns channel ci's planes of phase ph.
+func phasePlanes(phases []float32, ph, ci, cin, m int) []float32 {
+	i := (ph*cin + ci) * m
+	return phases[i : i+m]
+}
+
+// splitPhases writes the four phases of cin channels of n h×w images of x
+// (channel ci's images at x[ci·cstride+off]) to phases.
+func splitPhases(phases, x []float32, cin, cstride, off, n, h, w int) {
+	ho, wo := h/2, w/2
+	m := n * ho * wo
+	parallelFor(cin, cin*n*h*w, func(lo, hi int) {
+		for ci := lo; ci < hi; ci++ {
+			src := x[ci*cstride+off : ci*cstride+off+n*h*w]
+			for y := range n * h {
+				py, r := y&1, y>>1 // image b's row 2r'+py is phase row b·ho + r'
+				row := src[y*w : (y+1)*w]
+				e := phasePlanes(phases, 2*py, ci, cin, m)[r*wo : (r+1)*wo]
+				o := phasePlanes(phases, 2*py+1, ci, cin, m)[r*wo : (r+1)*wo]
+				for c := range e {
+					e[c], o[c] = row[2*c], row[2*c+1]
+				}
+			}
+		}
+	})
+}
+
+// mergePhases writes (overwrite) or adds channel ci's four phase planes
+// back into its n h×w images, the adjoint of splitPhases.
+func mergePhases(planes, phases []float32, ci, cin, n, h, w int, overwrite bool) {
+	ho, wo := h/2, w/2
+	m := n * ho * wo
+	for y := range n * h {
+		py, r := y&1, y>>1
+		row := planes[y*w : (y+1)*w]
+		e := phasePlanes(phases, 2*py, ci, cin, m)[r*wo : (r+1)*wo]
+		o := phasePlanes(phases, 2*py+1, ci, cin, m)[r*wo : (r+1)*wo]
+		if overwrite {
+			for c := range e {
+				row[2*c], row[2*c+1] = e[c], o[c]
+			}
+			continue
+		}
+		for c := range e {
+			row[2*c] += e[c]
+			row[2*c+1] += o[c]
+		}
+	}
 }
 
 // gatherStrided sets d[i] = src[i·s] (len(src) > (len(d)−1)·s), the

@@ -198,6 +198,9 @@ func TestGradients(t *testing.T) {
 		convCase("conv5x5/p2/tiny-image", 2, 2, 2, 3, 2, 5, 1, 2, true),
 		convCase("conv3x3/p1/1-wide", 1, 2, 3, 4, 1, 3, 1, 1, false),
 		convCase("conv3x3/s1/p1/winograd", 3, 2, 2, 4, 6, 3, 1, 1, true),
+		convCase("conv3x3/s2/p1/phases", 2, 3, 2, 6, 8, 3, 2, 1, true),
+		convCase("conv1x1/s2/phases", 3, 2, 2, 4, 6, 1, 2, 0, false),
+		convCase("conv7x7/s2/p3/phases", 2, 2, 1, 8, 10, 7, 2, 3, true),
 		convCase("conv3x3/s1/p1/winograd-8-wide", 2, 3, 2, 2, 8, 3, 1, 1, false),
 		bnCase("bn/train", true, false),
 		bnCase("bn/eval", false, false),
@@ -273,6 +276,18 @@ func TestGradients(t *testing.T) {
 			ref: func(xs, ps [][]float64) []float64 {
 				y, _, _ := conv64(xs[0], 2, 2, 4, 6, ps[0], 2, 3, nil, 1, 1)
 				return lincomb64([]float64{1, 1}, y, xs[0])
+			},
+		},
+		{
+			// the same through the phases of x: their merge accumulating
+			name: "conv3x3s2+conv1x1s2/phases", inputs: [][]int{{2, 2, 6, 4}}, params: [][]int{{3, 2, 3, 3}, {3, 2, 1, 1}},
+			build: func(g *Graph, xs []*Value, ps []*Param) *Value {
+				return g.Add(g.Conv2d(xs[0], ps[0].All(), ParamRef{}, 2, 1), g.Conv2d(xs[0], ps[1].All(), ParamRef{}, 2, 0))
+			},
+			ref: func(xs, ps [][]float64) []float64 {
+				a, _, _ := conv64(xs[0], 2, 2, 6, 4, ps[0], 3, 3, nil, 2, 1)
+				b, _, _ := conv64(xs[0], 2, 2, 6, 4, ps[1], 3, 1, nil, 2, 0)
+				return lincomb64([]float64{1, 1}, a, b)
 			},
 		},
 		{
