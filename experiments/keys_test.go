@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,5 +61,34 @@ func TestRunKeysUnchanged(t *testing.T) {
 	}
 	if len(got) != len(strings.Split(string(want), "\n")) {
 		t.Fatalf("%d runs, want %d", len(got)-1, len(strings.Split(string(want), "\n"))-1)
+	}
+}
+
+// Every shared run is used by an experiment (one nobody uses is dead text
+// that still has to be kept valid), and no experiment declares a run of the
+// same name as a shared one (a copy that could drift from it).
+func TestSharedRunsUsedOnce(t *testing.T) {
+	shared, err := spec.LoadShared(specsFS, path.Join("specs", spec.SharedDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := spec.LoadFS(specsFS, "specs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, s := range specs {
+		for _, d := range s.Runs {
+			if d.Src != s {
+				used[d.Name] = true
+			} else if slices.Contains(shared.Names(), d.Name) {
+				t.Errorf("%s:%d: run %q is also a shared run; write `- use: %s`", s.File, d.Line, d.Name, d.Name)
+			}
+		}
+	}
+	for _, n := range shared.Names() {
+		if !used[n] {
+			t.Errorf("shared run %q is used by no experiment", n)
+		}
 	}
 }

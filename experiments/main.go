@@ -1,14 +1,15 @@
 // Command experiments runs the paper's claims as declarative experiments.
 //
 //	go run ./experiments [-only REGEXP] [-spec FILE] [-profile smoke|quick|paper] [-jobs N]
-//	                     [-list] [-plan] [-force] [-failfast] [-cache DIR] [-tables] [-figures]
+//	                     [-list] [-plan] [-show RUN] [-force] [-failfast] [-cache DIR] [-tables] [-figures]
 //	                     [-submit slurm [-dry-run] [-sbatch-args ARGS]] [-run KEY]
 //
 // Each experiment is a YAML spec in experiments/specs (embedded in the
-// binary); the harness (experiments/internal/harness) expands it into runs,
-// skips what is cached, runs the rest in parallel and writes one result
-// record per run under results/, from which the report rebuilds tables,
-// figures and verdicts. See experiments/README.md and `-h`.
+// binary; runs that several experiments use are declared once in
+// specs/shared); the harness (experiments/internal/harness) expands it into
+// runs, skips what is cached, runs the rest in parallel and writes one
+// result record per run under results/, from which the report rebuilds
+// tables, figures and verdicts. See experiments/README.md and `-h`.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -92,6 +94,8 @@ Flags:
 const usageTail = `
 Examples:
   go run ./experiments -list                        experiments and their runs
+  go run ./experiments -show rk-consistency/train/rk4-classic-k1
+                                                    a run's merged parameters, each with its file:line
   go run ./experiments -plan -profile paper         what would run, what is cached, estimated time
   go run ./experiments -only coarsening             one experiment (and the runs it needs)
   go run ./experiments -profile smoke -jobs 2       the CI profile
@@ -119,6 +123,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		jobs     = fs.Int("jobs", runtime.GOMAXPROCS(0), "runs at once; each shared run gets GOMAXPROCS/jobs nnlib threads, exclusive (timing) runs run alone with all")
 		threads  = fs.Int("threads", 0, "nnlib threads of every run, shared or exclusive (0: the -jobs rule); recorded in each run's provenance")
 		list     = fs.Bool("list", false, "list the experiments and their runs, then exit")
+		show     = fs.String("show", "", "print the fully merged parameters of `run` EXPERIMENT/RUN (a seeded run's name with or without /seedN) with the file:line that set each value, then exit")
 		plan     = fs.Bool("plan", false, "show what would run, what is cached (and possibly stale) and the estimated time, then exit")
 		force    = fs.Bool("force", false, "recompute the selected runs even if cached (drops their checkpoints and artifacts)")
 		failfast = fs.Bool("failfast", false, "stop at the first failed run (default: keep going)")
@@ -182,7 +187,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(2, err)
 		}
-		s, err := spec.Parse(*specFile, data)
+		shared, err := spec.LoadShared(specsFS, path.Join("specs", spec.SharedDir))
+		if err != nil {
+			return fail(2, err)
+		}
+		s, err := spec.ParseUsing(*specFile, data, shared)
 		if err != nil {
 			return fail(2, err)
 		}
@@ -209,6 +218,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *list {
 		harness.List(stdout, p)
+		return 0
+	}
+	if *show != "" {
+		if err := showRun(stdout, p, *show); err != nil {
+			return fail(2, err)
+		}
 		return 0
 	}
 	if *cacheDir == "" {

@@ -16,11 +16,17 @@ import (
 
 var testHost = &provenance.Host{Commit: "test", GoVersion: "go", CPUModel: "cpu"}
 
-// loadSpec reads experiments/specs/<name>.yaml, applying the replacements
-// old → new to its text (to shrink a test run).
+// loadSpec reads experiments/specs/<name>.yaml with the shared runs of
+// experiments/specs/shared, applying the replacements old → new to its text
+// (to shrink a test run).
 func loadSpec(t testing.TB, name string, replace ...string) *spec.Spec {
 	t.Helper()
-	file := filepath.Join("..", "..", "specs", name+".yaml")
+	dir := filepath.Join("..", "..", "specs")
+	shared, err := spec.LoadShared(os.DirFS(dir), spec.SharedDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, name+".yaml")
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,7 @@ func loadSpec(t testing.TB, name string, replace ...string) *spec.Spec {
 		}
 		text = strings.ReplaceAll(text, replace[i], replace[i+1])
 	}
-	s, err := spec.Parse(file, []byte(text))
+	s, err := spec.ParseUsing(file, []byte(text), shared)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,5 +43,5 @@ runs:
 	// Output:
 	// train/euler seed 1: {Epochs:1 Scheme:euler}
 	// train/rk4-38 seed 1: {Epochs:1 Scheme:rk4-38}
-	// demo.yaml:5: unknown key "parms" in a run (did you mean "params"?); valid keys: name, kind, seed, seeds, params, profiles, matrix, needs
+	// demo.yaml:5: unknown key "parms" in a run (did you mean "params"?); valid keys: name, kind, seed, seeds, params, profiles, matrix, needs, use
 }

@@ -24,11 +24,15 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 	var runs []*Run
 	byName := map[string]*Run{}
 	for _, d := range s.Runs {
+		src := d.Src
+		if src == nil {
+			src = s
+		}
 		count := 1
 		for _, ax := range d.Matrix {
 			count *= len(ax.Values)
 			if count > MaxRuns || len(runs)+count > MaxRuns {
-				return nil, errorf(s.File, ax.Line, "the matrix expands to more than %d runs", MaxRuns)
+				return nil, errorf(src.File, ax.Line, "the matrix expands to more than %d runs", MaxRuns)
 			}
 		}
 		base := d.Params
@@ -40,7 +44,7 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 			seeds = d.Seeds[profile]
 		}
 		if len(runs)+count*len(seeds) > MaxRuns {
-			return nil, errorf(s.File, d.Line, "the run expands to more than %d runs", MaxRuns)
+			return nil, errorf(src.File, d.Line, "the run expands to more than %d runs", MaxRuns)
 		}
 		idx := make([]int, len(d.Matrix))
 		for n := 0; n < count; n++ {
@@ -56,13 +60,13 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 				}
 				params = set(params, ax.Key, v)
 			}
-			name, err := fill(s.File, d.Line, d.Name, vals)
+			name, err := fill(src.File, d.Line, d.Name, vals)
 			if err != nil {
 				return nil, err
 			}
 			var needs []string
 			for _, nd := range d.Needs {
-				need, err := fill(s.File, d.Line, nd, vals)
+				need, err := fill(src.File, d.Line, nd, vals)
 				if err != nil {
 					return nil, err
 				}
@@ -72,7 +76,7 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 				if d.Seeds != nil {
 					seed = sd
 				}
-				r := &Run{Spec: s, Decl: d, Name: name, Kind: d.Kind, Seed: seed, Params: params, Needs: needs,
+				r := &Run{Spec: src, Decl: d, Name: name, Kind: d.Kind, Seed: seed, Params: params, Needs: needs,
 					Profile: profile, Line: d.Line, KindLine: d.KindLine}
 				if len(vals) > 0 {
 					r.Matrix = vals
@@ -81,10 +85,10 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 					r.Group, r.Name = name, name+SeedSuffix(seed)
 				}
 				if !runNameRE.MatchString(r.Name) || strings.Contains(r.Name, "__") {
-					return nil, errorf(s.File, d.Line, "run name %q: use letters, digits, '.', '_', '-' and '/' between parts (no \"__\")", r.Name)
+					return nil, errorf(src.File, d.Line, "run name %q: use letters, digits, '.', '_', '-' and '/' between parts (no \"__\")", r.Name)
 				}
 				if prev := byName[r.Name]; prev != nil {
-					return nil, errorf(s.File, d.Line, "run name %q is used twice (first at line %d); put every matrix key in the name as {key}", r.Name, prev.Line)
+					return nil, errorf(src.File, d.Line, "run name %q is used twice in experiment %s (first at %s); put every matrix key in the name as {key}, and use a shared run once", r.Name, s.Name, prev.Where())
 				}
 				byName[r.Name] = r
 				runs = append(runs, r)
@@ -109,7 +113,7 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 		var needs []string
 		for _, nd := range r.Needs {
 			if nd == r.Name || nd == r.Group {
-				return nil, errorf(s.File, r.Line, "run %q needs itself", r.Name)
+				return nil, errorf(r.Spec.File, r.Line, "run %q needs itself", r.Name)
 			}
 			members, isGroup := groups[nd]
 			switch {
@@ -119,24 +123,26 @@ func (s *Spec) Expand(profile string) ([]*Run, error) {
 				// A seeded run needs the run of its own seed.
 				name := nd + SeedSuffix(r.Seed)
 				if byName[name] == nil {
-					return nil, errorf(s.File, r.Line, "run %q (seed %d) needs %q, which has no seed %d; give both runs the same seeds", r.Name, r.Seed, nd, r.Seed)
+					return nil, errorf(r.Spec.File, r.Line, "run %q (seed %d) needs %q, which has no seed %d; give both runs the same seeds", r.Name, r.Seed, nd, r.Seed)
 				}
 				needs = append(needs, name)
 			case isGroup:
 				// A run with one seed needs every seed of a seeded run.
 				needs = append(needs, members...)
+			case s.shared != nil && s.shared.runs[nd] != nil:
+				return nil, errorf(r.Spec.File, r.Line, "run %q needs the shared run %q, which experiment %s does not use; add `- use: %s` to the runs of %s", r.Name, nd, s.Name, nd, s.File)
 			default:
-				return nil, errorf(s.File, r.Line, "run %q needs %q, which this spec does not define; runs: %s", r.Name, nd, names(runs, 20))
+				return nil, errorf(r.Spec.File, r.Line, "run %q needs %q, which experiment %s does not define; runs: %s", r.Name, nd, s.Name, names(runs, 20))
 			}
 		}
 		r.Needs = needs
 	}
-	return order(s.File, runs, byName)
+	return order(runs, byName)
 }
 
 // order sorts runs so that each follows its needs, keeping the spec order
 // otherwise; a cycle is an error.
-func order(file string, runs []*Run, byName map[string]*Run) ([]*Run, error) {
+func order(runs []*Run, byName map[string]*Run) ([]*Run, error) {
 	const (
 		unvisited = iota
 		visiting
@@ -150,7 +156,7 @@ func order(file string, runs []*Run, byName map[string]*Run) ([]*Run, error) {
 		case done:
 			return nil
 		case visiting:
-			return errorf(file, r.Line, "runs need each other in a cycle: %s", strings.Join(append(path, r.Name), " → "))
+			return errorf(r.Spec.File, r.Line, "runs need each other in a cycle: %s", strings.Join(append(path, r.Name), " → "))
 		}
 		state[r] = visiting
 		for _, nd := range r.Needs {

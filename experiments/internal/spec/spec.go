@@ -6,6 +6,12 @@
 // choices, because a silently ignored typo in a hyper-parameter is a wrong
 // experiment that looks right.
 //
+// A run that several experiments use is declared once, in a shared-runs file
+// (specs/shared/*.yaml, see Shared), and an experiment lists it with
+// `- use: NAME`; parameters that many runs of a file share are written once
+// in the file's defaults, per kind (see Defaults). Every value of a run
+// comes from the one file that declares the run, so errors name that file.
+//
 // The package knows nothing of what a kind computes; the harness decodes each
 // run's merged parameters into the kind's own struct with DecodeStrict.
 package spec
@@ -42,16 +48,22 @@ const MaxRuns = 10000
 // Spec is one experiment as written in its YAML file.
 type Spec struct {
 	File        string // where the spec was read from, for messages
-	Name        string // experiment name; equals the file's base name
+	Name        string // experiment name; equals the file's base name (a shared-runs file: its base name)
 	Claim       string // the paper claim(s) it tests, e.g. "a, b"
 	Title       string
 	Description string
 	Runs        []*RunDecl
+	shared      *Shared // where its `use` entries were looked up, for hints
 }
 
-// RunDecl is one entry of a spec's runs list before expansion.
+// RunDecl is one entry of a spec's runs list before expansion, with its
+// file's defaults for its kind already merged in (Params under the run's own
+// params, Profiles under its own overrides, Seed or Seeds when the run names
+// neither). An experiment's `- use: NAME` entry is the shared run's RunDecl
+// itself.
 type RunDecl struct {
-	Line     int    // line of the entry in File
+	Src      *Spec  // the file that declares the run: the experiment, or a shared-runs file
+	Line     int    // line of the entry in Src.File
 	Name     string // may hold {key} placeholders filled by the matrix
 	Kind     string
 	KindLine int
@@ -63,6 +75,8 @@ type RunDecl struct {
 	Profiles map[string]*yaml.Node // profile name → mapping of parameter overrides
 	Matrix   []Axis
 	Needs    []string // run names, may hold {key} placeholders
+	seedSet  bool     // the entry writes seed: (so the defaults' seeds do not apply)
+	seedLine int      // the line that set Seed or Seeds (0: none did)
 }
 
 // Axis is one key of a matrix: the run is repeated for each value.
@@ -77,6 +91,9 @@ type Axis struct {
 // Nodes keep their original lines, so errors point at the line that set the
 // value.
 type Run struct {
+	// Spec is the file that declares the run (Decl.Src): the experiment's
+	// spec, or the shared-runs file of a run the experiment uses. Every value
+	// in Params comes from it, so Spec.File is the file of every line.
 	Spec *Spec
 	Decl *RunDecl
 	Name string
@@ -110,36 +127,28 @@ func errorf(file string, line int, format string, args ...any) error {
 }
 
 var (
-	specKeys = []string{"name", "claim", "title", "description", "runs"}
-	runKeys  = []string{"name", "kind", "seed", "seeds", "params", "profiles", "matrix", "needs"}
+	specKeys   = []string{"name", "claim", "title", "description", "defaults", "runs"}
+	sharedKeys = []string{"defaults", "runs"}
+	runKeys    = []string{"name", "kind", "seed", "seeds", "params", "profiles", "matrix", "needs", "use"}
 )
 
-// Parse decodes one spec. file names it in messages; if it ends in .yaml its
-// base name must equal the spec's name.
-func Parse(file string, data []byte) (*Spec, error) {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err == io.EOF {
-		return nil, fmt.Errorf("%s: the spec is empty; a spec holds at least name: and runs: (see experiments/specs/README.md)", file)
-	} else if err != nil {
-		return nil, fmt.Errorf("%s: %s", file, fixLines(file, err.Error()))
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, errorf(file, extra.Line, "a spec file holds one YAML document; remove the second one")
-	}
-	if len(doc.Content) != 1 {
-		return nil, fmt.Errorf("%s: empty spec", file)
-	}
-	root := doc.Content[0]
-	if err := checkTree(file, root, 0); err != nil {
+// Parse decodes one spec that uses no shared run. file names it in
+// messages; if it ends in .yaml its base name must equal the spec's name.
+func Parse(file string, data []byte) (*Spec, error) { return ParseUsing(file, data, nil) }
+
+// ParseUsing decodes one spec whose `use` entries name runs of shared (nil:
+// no shared runs). file names it in messages; if it ends in .yaml its base
+// name must equal the spec's name.
+func ParseUsing(file string, data []byte, shared *Shared) (*Spec, error) {
+	root, err := parseDoc(file, data)
+	if err != nil {
 		return nil, err
 	}
 	m, err := fields(file, root, "the spec", specKeys)
 	if err != nil {
 		return nil, err
 	}
-	s := &Spec{File: file}
+	s := &Spec{File: file, shared: shared}
 	for _, k := range []string{"name", "runs"} {
 		if m[k] == nil {
 			return nil, errorf(file, root.Line, "the spec has no %q (required)", k)
@@ -158,18 +167,65 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if base := path.Base(strings.ReplaceAll(file, `\`, "/")); strings.HasSuffix(base, ".yaml") && strings.TrimSuffix(base, ".yaml") != s.Name {
 		return nil, errorf(file, m["name"].Line, "spec name %q differs from its file name %q; rename one", s.Name, base)
 	}
-	runs := m["runs"]
+	if err := s.parseRuns(m["defaults"], m["runs"], shared); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseDoc reads the one YAML document of a spec file and checks its tree.
+func parseDoc(file string, data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err == io.EOF {
+		return nil, fmt.Errorf("%s: the spec is empty; a spec holds at least name: and runs: (see experiments/specs/README.md)", file)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %s", file, fixLines(file, err.Error()))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, errorf(file, extra.Line, "a spec file holds one YAML document; remove the second one")
+	}
+	if len(doc.Content) != 1 {
+		return nil, fmt.Errorf("%s: empty spec", file)
+	}
+	root := doc.Content[0]
+	if err := checkTree(file, root, 0); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+// parseRuns reads a file's defaults and runs list into s.Runs; `use`
+// entries are looked up in shared.
+func (s *Spec) parseRuns(defaults, runs *yaml.Node, shared *Shared) error {
+	defs, err := parseDefaults(s.File, defaults)
+	if err != nil {
+		return err
+	}
 	if runs.Kind != yaml.SequenceNode || len(runs.Content) == 0 {
-		return nil, errorf(file, runs.Line, "runs: want a non-empty list of runs")
+		return errorf(s.File, runs.Line, "runs: want a non-empty list of runs")
 	}
 	for _, rn := range runs.Content {
-		d, err := parseRun(file, rn)
+		if u := useOf(rn); u != nil {
+			d, err := shared.lookup(s.File, rn, u)
+			if err != nil {
+				return err
+			}
+			s.Runs = append(s.Runs, d)
+			continue
+		}
+		d, err := parseRun(s.File, rn)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		d.Src = s
+		if err := defs.apply(s.File, d); err != nil {
+			return err
 		}
 		s.Runs = append(s.Runs, d)
 	}
-	return s, nil
+	return defs.checkUsed(s.File)
 }
 
 func parseRun(file string, rn *yaml.Node) (*RunDecl, error) {
@@ -191,6 +247,7 @@ func parseRun(file string, rn *yaml.Node) (*RunDecl, error) {
 	}
 	d.KindLine = m["kind"].Line
 	if n := m["seed"]; n != nil {
+		d.seedSet, d.seedLine = true, n.Line
 		if n.Kind != yaml.ScalarNode {
 			return nil, errorf(file, n.Line, "seed: want a non-negative integer")
 		}
@@ -205,6 +262,7 @@ func parseRun(file string, rn *yaml.Node) (*RunDecl, error) {
 		if d.Seeds, err = parseSeeds(file, n); err != nil {
 			return nil, err
 		}
+		d.seedLine = n.Line
 	}
 	d.Params = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: rn.Line, Column: rn.Column}
 	if n := m["params"]; n != nil {
@@ -426,9 +484,14 @@ func fixLines(file, msg string) string {
 
 var lineRE = regexp.MustCompile(`line (\d+):`)
 
-// LoadFS reads every *.yaml file at the top of fsys, sorted by name.
-// Two specs with the same name are an error.
+// LoadFS reads every *.yaml file at the top of fsys's dir, sorted by name,
+// with the shared runs of dir/shared (see LoadShared) for their `use`
+// entries. Two specs with the same name are an error.
 func LoadFS(fsys fs.FS, dir string) ([]*Spec, error) {
+	shared, err := LoadShared(fsys, path.Join(dir, SharedDir))
+	if err != nil {
+		return nil, err
+	}
 	ents, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
@@ -443,7 +506,7 @@ func LoadFS(fsys fs.FS, dir string) ([]*Spec, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := Parse(p, data)
+		s, err := ParseUsing(p, data, shared)
 		if err != nil {
 			return nil, err
 		}

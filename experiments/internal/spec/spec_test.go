@@ -46,8 +46,8 @@ func TestParseErrors(t *testing.T) {
 		name, file, src string
 		want            []string // substrings of the error
 	}{
-		{"misspelled run key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    parms: {}\n", []string{"x.yaml:5:", `unknown key "parms"`, `did you mean "params"`, "valid keys: name, kind, seed, seeds, params, profiles, matrix, needs"}},
-		{"misspelled spec key", "x.yaml", "name: x\ntitel: t\nruns:\n  - name: a\n    kind: toy\n", []string{"x.yaml:2:", `"titel"`, "valid keys: name, claim, title, description, runs"}},
+		{"misspelled run key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    parms: {}\n", []string{"x.yaml:5:", `unknown key "parms"`, `did you mean "params"`, "valid keys: name, kind, seed, seeds, params, profiles, matrix, needs, use"}},
+		{"misspelled spec key", "x.yaml", "name: x\ntitel: t\nruns:\n  - name: a\n    kind: toy\n", []string{"x.yaml:2:", `"titel"`, "valid keys: name, claim, title, description, defaults, runs"}},
 		{"duplicated key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    params:\n      steps: 1\n      steps: 2\n", []string{"x.yaml:7:", `"steps" is duplicated (first at line 6)`}},
 		{"duplicated top key", "x.yaml", "name: x\nname: y\nruns: []\n", []string{"x.yaml:2:", "duplicated"}},
 		{"bad seed", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: -1\n", []string{"x.yaml:5:", "seed"}},
@@ -93,7 +93,7 @@ func TestExpandErrors(t *testing.T) {
 		{"unknown need", "name: x\nruns:\n  - name: a\n    kind: toy\n    needs: [b]\n", []string{"x.yaml:3:", `needs "b"`, "runs: a"}},
 		{"cycle", "name: x\nruns:\n  - name: a\n    kind: toy\n    needs: [b]\n  - name: b\n    kind: toy\n    needs: [a]\n", []string{"cycle", "a → b → a"}},
 		{"self", "name: x\nruns:\n  - name: a\n    kind: toy\n    needs: [a]\n", []string{"needs itself"}},
-		{"duplicate run", "name: x\nruns:\n  - name: a\n    kind: toy\n  - name: a\n    kind: toy\n", []string{"x.yaml:5:", `"a" is used twice (first at line 3)`}},
+		{"duplicate run", "name: x\nruns:\n  - name: a\n    kind: toy\n  - name: a\n    kind: toy\n", []string{"x.yaml:5:", `"a" is used twice in experiment x (first at x.yaml:3)`}},
 		{"matrix not in name", "name: x\nruns:\n  - name: a\n    kind: toy\n    matrix: {k: [1, 2]}\n", []string{"used twice", "{key}"}},
 		{"unknown placeholder", "name: x\nruns:\n  - name: a{j}\n    kind: toy\n", []string{"{j}", "not a matrix key"}},
 		{"bad run name", "name: x\nruns:\n  - name: a b\n    kind: toy\n", []string{`"a b"`}},
