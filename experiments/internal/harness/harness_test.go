@@ -522,14 +522,14 @@ func TestPlanAndList(t *testing.T) {
 	p := resolve(t, spec.Quick, load(t, "toy-chain.yaml", "toy-shared.yaml")...)
 	c := &harness.Cache{Dir: d.cache}
 	var b bytes.Buffer
-	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", 2, false), 2)
+	harness.WritePlan(&b, p, harness.Estimate(p, c, planOpt(2, false)), planOpt(2, false))
 	if !strings.Contains(b.String(), "3 to run, 0 cached") || !strings.Contains(b.String(), "never measured") {
 		t.Errorf("plan before running:\n%s", b.String())
 	}
 	execute(t, context.Background(), p, d, nil)
 	b.Reset()
-	lines := harness.Estimate(p, c, ".", 2, false)
-	harness.WritePlan(&b, p, lines, 2)
+	lines := harness.Estimate(p, c, planOpt(2, false))
+	harness.WritePlan(&b, p, lines, planOpt(2, false))
 	if !strings.Contains(b.String(), "0 to run, 3 cached") {
 		t.Errorf("plan after running:\n%s", b.String())
 	}
@@ -541,7 +541,7 @@ func TestPlanAndList(t *testing.T) {
 	}
 	// With -force everything would run, now with measured estimates.
 	b.Reset()
-	harness.WritePlan(&b, p, harness.Estimate(p, c, ".", 2, true), 2)
+	harness.WritePlan(&b, p, harness.Estimate(p, c, planOpt(2, true)), planOpt(2, true))
 	if !strings.Contains(b.String(), "3 to run") || strings.Contains(b.String(), "never measured") {
 		t.Errorf("plan with -force:\n%s", b.String())
 	}
@@ -753,7 +753,7 @@ func TestDamagedArtifactHeals(t *testing.T) {
 			}
 			fresh := dirs{d.cache, filepath.Join(t.TempDir(), "results")} // no committed records to fall back on
 			var plan bytes.Buffer
-			harness.WritePlan(&plan, p, harness.Estimate(p, &harness.Cache{Dir: d.cache}, ".", 1, false), 1)
+			harness.WritePlan(&plan, p, harness.Estimate(p, &harness.Cache{Dir: d.cache}, planOpt(1, false)), planOpt(1, false))
 			if !strings.Contains(plan.String(), "will run again (its artifact") {
 				t.Errorf("plan:\n%s", plan.String())
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,16 +47,67 @@ type PlanLine struct {
 	Resume   bool          // an unfinished run left a checkpoint
 	Healed   string        // non-empty: why a cached result is computed again (damaged artifacts)
 	Estimate time.Duration // -1 when unknown; 0 when cached
+	// Source says where the estimate comes from: SourceCache (the costs
+	// measured in the cache for this configuration and thread count) or
+	// SourceModel (the committed cost model); "" when cached or unknown.
+	Source  string
+	Machine *CostMachine // the cost model's entry, for SourceModel
+	Note    string       // how the model's costs were carried over (see CostModel.Estimate)
+}
+
+// Where an estimate comes from.
+const (
+	SourceCache = "cache"
+	SourceModel = "model"
+)
+
+// EstimateOptions say how the plan's runs would run and where their costs
+// come from.
+type EstimateOptions struct {
+	Root    string // repository root, to compare cached results' commits with HEAD
+	Jobs    int    // -jobs
+	Threads int    // -threads (0: the -jobs rule, as Options.Threads)
+	Force   bool   // -force: cached runs would run again
+	// Model is the committed cost model (nil: only the cache's measured
+	// costs), ModelPath its file as the plan names it.
+	Model     *CostModel
+	ModelPath string
+	// Level is this machine's kernel level (nnlib.KernelLevel()).
+	Level string
+	// Procs is the cores the runs share; 0 means GOMAXPROCS.
+	Procs int
+}
+
+func (o EstimateOptions) procs() int {
+	if o.Procs > 0 {
+		return o.Procs
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// runThreads is the nnlib threads a unit would run with (the rule of
+// Execute): exclusive units get every core, shared ones procs/jobs, and
+// -threads, when set, fixes both.
+func runThreads(u *Unit, procs, jobs, threads int) int {
+	if threads > 0 {
+		return min(threads, procs)
+	}
+	if u.Kind.Exclusive() {
+		return procs
+	}
+	return max(1, procs/max(1, jobs))
 }
 
 // Estimate says, without running anything, what Execute would do: which
 // targets are cached (and which of those were computed at a commit whose
 // source folders differ from HEAD), which would run, and how long they
-// should take from the measured costs.
-func Estimate(plan *Plan, c *Cache, root string, jobs int, force bool) []PlanLine {
+// should take. A run's estimate comes from the costs measured in the cache
+// (costs.json) for its exact configuration and thread count when there are
+// some, else from the committed cost model (opt.Model) for its kind's work.
+func Estimate(plan *Plan, c *Cache, opt EstimateOptions) []PlanLine {
 	costs := c.Costs()
 	cached, healed := map[*Unit]*record.Record{}, map[*Unit]string{}
-	if !force {
+	if !opt.Force {
 		cached, healed = lookup(plan, c)
 	}
 	type diffKey struct{ commit, dirs string }
@@ -74,7 +126,7 @@ func Estimate(plan *Plan, c *Cache, root string, jobs int, force bool) []PlanLin
 			dk := diffKey{rec.Provenance.Commit, strings.Join(dirs, " ")}
 			stale, ok := changed[dk]
 			if !ok {
-				ch, err := provenance.Changed(root, rec.Provenance.Commit, dirs)
+				ch, err := provenance.Changed(opt.Root, rec.Provenance.Commit, dirs)
 				switch {
 				case err != nil:
 					stale = "cannot compare its commit with HEAD: " + firstLine(err.Error())
@@ -88,15 +140,17 @@ func Estimate(plan *Plan, c *Cache, root string, jobs int, force bool) []PlanLin
 			}
 			l.Stale = stale
 		} else {
-			l.Resume = c.HasCheckpoint(u.Key) && !force
+			l.Resume = c.HasCheckpoint(u.Key) && !opt.Force
+			threads := runThreads(u, opt.procs(), opt.Jobs, opt.Threads)
 			if est, ok := u.Kind.(Estimator); ok {
 				class, units := est.Work(u.Params)
-				threads := max(1, runtime.GOMAXPROCS(0)/max(1, jobs))
-				if u.Kind.Exclusive() {
-					threads = runtime.GOMAXPROCS(0)
-				}
 				if ce, ok := costs[costClass(class, threads)]; ok {
-					l.Estimate = time.Duration(ce.SecondsPerUnit * units * float64(time.Second))
+					l.Estimate, l.Source = time.Duration(ce.SecondsPerUnit*units*float64(time.Second)), SourceCache
+				}
+			}
+			if wc, ok := u.Kind.(WorkCounter); ok && l.Source == "" {
+				if e, ok := opt.Model.Estimate(wc.WorkParts(u.Params), opt.Level, threads); ok {
+					l.Estimate, l.Source, l.Machine, l.Note = time.Duration(e.Seconds*float64(time.Second)), SourceModel, e.Machine, e.Note
 				}
 			}
 		}
@@ -105,11 +159,19 @@ func Estimate(plan *Plan, c *Cache, root string, jobs int, force bool) []PlanLin
 	return out
 }
 
-// WritePlan prints the lines of Estimate and a total.
-func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, jobs int) {
+// WritePlan prints the lines of Estimate, a total ("estimated ≈ 30 h on 2
+// cores") and where the estimates come from: how many from the cache's
+// measured costs, and for the cost model, the machine, kernel level,
+// threads, commits and dates of the records each entry used was fitted
+// from, and how its costs were carried over to this machine.
+func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
+	jobs := max(1, opt.Jobs)
 	var shared, excl, longest time.Duration
-	unknown, run, cached := 0, 0, 0
+	unknown, run, cached, fromCache := 0, 0, 0, 0
 	seen := map[*Unit]bool{}
+	var machines []*CostMachine
+	notes := map[string]int{}
+	var noteOrder []string
 	for _, l := range lines {
 		state := "cached"
 		switch {
@@ -129,7 +191,10 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, jobs int) {
 			} else if l.Estimate < 0 {
 				state += ", time unknown (never measured)"
 			} else {
-				state += ", ~" + l.Estimate.Round(time.Second).String()
+				state += ", " + FormatEstimate(l.Estimate)
+				if l.Source == SourceCache {
+					state += " (measured in the cache)"
+				}
 			}
 		}
 		if !seen[l.Target.Unit] {
@@ -148,24 +213,49 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, jobs int) {
 					shared += l.Estimate
 					longest = max(longest, l.Estimate)
 				}
+				if l.Source == SourceCache {
+					fromCache++
+				}
+				if l.Machine != nil && !slices.Contains(machines, l.Machine) {
+					machines = append(machines, l.Machine)
+				}
+				if l.Note != "" {
+					if notes[l.Note] == 0 {
+						noteOrder = append(noteOrder, l.Note)
+					}
+					notes[l.Note]++
+				}
 			}
 		}
 		fmt.Fprintf(w, "%-28s %-40s %s\n", l.Target.Experiment, l.Target.Run.Name, state)
 	}
 	// Exclusive runs run alone; shared ones spread over the jobs but take
 	// at least as long as the longest.
-	total := excl + max(longest, shared/time.Duration(max(1, jobs)))
+	total := excl + max(longest, shared/time.Duration(jobs))
 	fmt.Fprintf(w, "profile %s: %d to run, %d cached", plan.Profile, run, cached)
+	on := fmt.Sprintf(" on %d cores", opt.procs())
+	if opt.procs() == 1 {
+		on = " on 1 core"
+	}
 	switch {
 	case run == 0:
 	case unknown == run:
 		fmt.Fprintf(w, "; time unknown (never measured)")
 	case unknown > 0:
-		fmt.Fprintf(w, "; estimated %s plus %d never measured", total.Round(time.Second), unknown)
+		fmt.Fprintf(w, "; estimated %s%s plus %d never measured", FormatEstimate(total), on, unknown)
 	default:
-		fmt.Fprintf(w, "; estimated %s", total.Round(time.Second))
+		fmt.Fprintf(w, "; estimated %s%s", FormatEstimate(total), on)
 	}
 	fmt.Fprintln(w)
+	if fromCache > 0 {
+		fmt.Fprintf(w, "estimates: %d of %d from the costs measured in the cache (costs.json), the rest from the cost model\n", fromCache, run-unknown)
+	}
+	for _, mc := range machines {
+		fmt.Fprintf(w, "cost model %s, fitted from the runs of record in %s: %s\n", opt.ModelPath, opt.Model.Records, opt.Model.Describe(mc))
+	}
+	for _, n := range noteOrder {
+		fmt.Fprintf(w, "  %d run(s): %s\n", notes[n], n)
+	}
 }
 
 func short(commit string) string {
