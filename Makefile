@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
-.PHONY: help test fmt vet lint unit purego race generated reproduce figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
+.PHONY: help test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
 
 help:
 	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
@@ -19,6 +19,7 @@ help:
 	@echo "make smoke       every experiment at the smoke profile (results/smoke/)"
 	@echo "make tables figures  regenerate outputs from result records alone"
 	@echo "make data        locate and verify the datasets (CNET_DATA)"
+	@echo "make costmodel   refit -plan's cost model (experiments/costmodel.json) from the runs of record"
 	@echo "make bench       kernel and training-step benchmarks"
 	@echo "make fuzz        long fuzzing of parsers and readers"
 
@@ -66,6 +67,10 @@ coarsening:
 
 smoke:
 	$(EXP) -profile smoke
+
+# The cost model of -plan, refitted from the committed runs of record (results/runs); commit it with them.
+costmodel:
+	$(GO) run ./experiments -fit-costs
 
 tables:
 	$(EXP) -tables

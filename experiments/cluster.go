@@ -94,6 +94,9 @@ func submitSlurm(stdout, stderr io.Writer, p *harness.Plan, cache *harness.Cache
 			return fail(err)
 		}
 	}
+	// The estimates follow the plan's thread rule (exclusive runs on all
+	// the login node's cores): whole-node jobs get at least as many.
+	estimates := planEstimates(p, cache, estimateOptions(stderr, root, jobs, threads, false))
 	if threads == 0 {
 		threads = max(1, runtime.GOMAXPROCS(0)/jobs)
 	}
@@ -101,7 +104,7 @@ func submitSlurm(stdout, stderr io.Writer, p *harness.Plan, cache *harness.Cache
 		Config:    slurm.Config{Binary: bin, CacheDir: cacheDir, Profile: p.Profile, Spec: spec, Extra: extra},
 		DryRun:    f.dryRun,
 		Threads:   threads,
-		Estimates: planEstimates(p, cache, root, jobs),
+		Estimates: estimates,
 		Commit:    host.Commit,
 		Out:       stdout,
 	}
@@ -130,10 +133,12 @@ func submitSlurm(stdout, stderr io.Writer, p *harness.Plan, cache *harness.Cache
 	return 0
 }
 
-// planEstimates is harness.Estimate per unit (units without one left out).
-func planEstimates(p *harness.Plan, cache *harness.Cache, root string, jobs int) map[*harness.Unit]time.Duration {
+// planEstimates is harness.Estimate per unit (units without one left out):
+// the cache's measured costs where it has some, else the committed cost
+// model's, as -plan prints them.
+func planEstimates(p *harness.Plan, cache *harness.Cache, opt harness.EstimateOptions) map[*harness.Unit]time.Duration {
 	out := map[*harness.Unit]time.Duration{}
-	for _, l := range harness.Estimate(p, cache, root, jobs, false) {
+	for _, l := range harness.Estimate(p, cache, opt) {
 		if l.Estimate > 0 {
 			out[l.Target.Unit] = l.Estimate
 		}

@@ -97,6 +97,7 @@ Examples:
   go run ./experiments -show rk-consistency/train/rk4-classic-k1
                                                     a run's merged parameters, each with its file:line
   go run ./experiments -plan -profile paper         what would run, what is cached, estimated time
+  go run ./experiments -fit-costs                   refit the cost model behind the estimates (make costmodel)
   go run ./experiments -only coarsening             one experiment (and the runs it needs)
   go run ./experiments -profile smoke -jobs 2       the CI profile
   go run ./experiments -tables -figures             rebuild outputs from records only
@@ -130,6 +131,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cacheDir = fs.String("cache", "", "cache `folder` for results, checkpoints and artifacts (default: the user cache dir + /continuousnet)")
 		tables   = fs.Bool("tables", false, "rebuild tables and verdicts from the result records only; compute nothing")
 		figures  = fs.Bool("figures", false, "rebuild figures from the result records only; compute nothing")
+		fitCost  = fs.Bool("fit-costs", false, "refit -plan's cost model from the runs of record ("+costModelRecords+") and write "+costModelFile+", then exit")
 		cf       clusterFlags
 	)
 	fs.StringVar(&cf.submit, "submit", "", "submit the runs that are not cached to a `scheduler` (slurm), one job per run key, and exit; -cache must be on a filesystem every node sees")
@@ -177,6 +179,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	resultsDir, figuresDir := harness.ProfileDirs(root, *profile)
 
+	if *fitCost {
+		return fitCosts(stdout, stderr, root)
+	}
 	if *tables || *figures {
 		return regen(stdout, stderr, *profile, resultsDir, figuresDir, nil)
 	}
@@ -239,7 +244,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return submitSlurm(stdout, stderr, p, cache, root, *specFile, cf, *jobs, *threads)
 	}
 	if *plan {
-		harness.WritePlan(stdout, p, harness.Estimate(p, cache, root, *jobs, *force), *jobs)
+		opt := estimateOptions(stderr, root, *jobs, *threads, *force)
+		harness.WritePlan(stdout, p, harness.Estimate(p, cache, opt), opt)
 		return 0
 	}
 
