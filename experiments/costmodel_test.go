@@ -71,6 +71,7 @@ func TestCostModelEstimatesRunsOfRecord(t *testing.T) {
 			continue
 		}
 		checked++
+		t.Logf("%s/%s: estimated %.0f s, measured %.0f s (%+.0f %%)", rec.Experiment, rec.Run, e.Seconds, rec.Provenance.WallSeconds, 100*(e.Seconds/rec.Provenance.WallSeconds-1))
 		if rel := e.Seconds/rec.Provenance.WallSeconds - 1; math.Abs(rel) > 0.30 || e.Note != "" {
 			t.Errorf("%s/%s: estimated %.0f s, measured %.0f s (%+.0f %%), note %q", rec.Experiment, rec.Run, e.Seconds, rec.Provenance.WallSeconds, 100*rel, e.Note)
 		}
