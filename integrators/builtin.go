@@ -19,7 +19,7 @@ var builtinSpecs = map[string]Spec{
 		A: [][]string{{}, {"1/2"}, {"-1", "2"}}, B: []string{"1/6", "2/3", "1/6"}, C: []string{"0", "1/2", "1"}},
 	"ssprk3": {ID: "ssprk3", Label: "SSPRK3", Order: 3,
 		A: [][]string{{}, {"1"}, {"1/4", "1/4"}}, B: []string{"1/6", "1/6", "2/3"}, C: []string{"0", "1", "1/2"}},
-	"rk4-classic": {ID: "rk4-classic", Label: "RK4-Classic", Order: 4,
+	"rk4-classic": {ID: "rk4-classic", Label: "RK4-classic", Order: 4,
 		A: [][]string{{}, {"1/2"}, {"0", "1/2"}, {"0", "0", "1"}},
 		B: []string{"1/6", "1/3", "1/3", "1/6"}, C: []string{"0", "1/2", "1/2", "1"}},
 	"rk4-38": {ID: "rk4-38", Label: "RK4-3/8", Order: 4,

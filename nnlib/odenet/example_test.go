@@ -46,7 +46,7 @@ func Example() {
 	logits := m.Forward(eval, eval.InputNCHW(images, n, 3, 32, 32))
 	fmt.Printf("Euler, Nt=2: logits %v, %d evaluations of R per forward\n", logits.Shape, m.UnitsPerForward())
 	// Output:
-	// K=2 Nt=2 RK4-Classic: 17382 parameters, 24 evaluations of R per forward
+	// K=2 Nt=2 RK4-classic: 17382 parameters, 24 evaluations of R per forward
 	// refined: K=4 Nt=4, 29820 parameters
 	// Euler, Nt=2: logits [4 10], 6 evaluations of R per forward
 }

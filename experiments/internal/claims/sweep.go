@@ -36,9 +36,27 @@ type SweepParams struct {
 	Time        bool `yaml:"time" json:"time"`
 	TimeImages  int  `yaml:"time_images" json:"time_images"`
 	TimeRepeats int  `yaml:"time_repeats" json:"time_repeats"`
+
+	// tableaus are Schemes parsed, once, by Validate (the ids stay the
+	// spec and key form).
+	tableaus []*integrators.Tableau
 }
 
-// Validate checks every value and name.
+// Tableaus returns the evaluation schemes' tableaus, in Schemes' order.
+func (p *SweepParams) Tableaus() []*integrators.Tableau {
+	if p.tableaus == nil {
+		for _, s := range p.Schemes {
+			tab, err := builtinScheme(s)
+			if err != nil {
+				panic(fmt.Sprintf("claims: SweepParams used without Validate: %v", err))
+			}
+			p.tableaus = append(p.tableaus, tab)
+		}
+	}
+	return p.tableaus
+}
+
+// Validate checks every value and name, and keeps the schemes' tableaus.
 func (p *SweepParams) Validate() error {
 	ds, ok := imageDatasets[p.Dataset]
 	if !ok {
@@ -66,11 +84,15 @@ func (p *SweepParams) Validate() error {
 	if p.Time && p.TimeImages > n {
 		return spec.Invalid("time_images", nil, "want at most the %d images of the evaluation subset, got %d", n, p.TimeImages)
 	}
-	for _, s := range p.Schemes {
-		if err := canonicalScheme(s); err != nil {
+	tabs := make([]*integrators.Tableau, len(p.Schemes))
+	for i, s := range p.Schemes {
+		tab, err := builtinScheme(s)
+		if err != nil {
 			return spec.Invalid("schemes", integrators.BuiltinIDs(), "%v", err)
 		}
+		tabs[i] = tab
 	}
+	p.tableaus = tabs
 	for _, nt := range p.Nts {
 		if nt < 1 {
 			return spec.Invalid("nts", nil, "want Nt ≥ 1, got %d", nt)
@@ -184,8 +206,7 @@ func (sweepKind) Run(ctx context.Context, env *harness.Env) (*harness.Result, er
 	ev := newEvaluator(p.EvalBatch)
 	res := &harness.Result{Metrics: map[string]float64{"final_k": float64(net.Pieces()), "eval_images": float64(evalSet.Len())}}
 	done, total := 0, len(p.Schemes)*len(p.Nts)
-	for _, sc := range p.Schemes {
-		tab := integrators.MustBuiltin(sc)
+	for _, tab := range p.Tableaus() {
 		net.SetScheme(tab)
 		acc := record.Series{Name: "accuracy", Labels: map[string]string{"train": trainScheme, "k": kLabel, "eval": tab.ID()},
 			XName: "Nt", YName: "accuracy"}

@@ -65,9 +65,59 @@ type TrainParams struct {
 	// Evaluation.
 	EvalEvery int `yaml:"eval_every" json:"eval_every"` // evaluate after epoch 0, after every eval_every-th epoch, after the last and right after each refinement
 	EvalBatch int `yaml:"eval_batch" json:"eval_batch"`
+
+	// model holds Stem, Unit, Scheme and KnotRule parsed, once, by Validate;
+	// the names above stay the parameters' spec and key form.
+	model *modelChoice
 }
 
-// Validate checks every value and name.
+// modelChoice is the model's named choices as the values odenet takes.
+type modelChoice struct {
+	stem   odenet.Stem
+	unit   odenet.Unit
+	scheme *integrators.Tableau
+	rule   integrators.KnotRule
+}
+
+// parseModel parses the model's named choices, each error a
+// *spec.FieldError naming the parameter and its valid values.
+func (p *TrainParams) parseModel() (*modelChoice, error) {
+	var m modelChoice
+	var err error
+	if m.stem, err = odenet.ParseStem(p.Stem); err != nil {
+		return nil, spec.Invalid("stem", []string{odenet.Stem3x3.String(), odenet.Stem7x7.String()}, "unknown stem %q", p.Stem)
+	}
+	if m.unit, err = odenet.ParseUnit(p.Unit); err != nil {
+		return nil, spec.Invalid("unit", []string{odenet.PreActivation.String(), odenet.ConvReLUBN.String()}, "unknown residual unit %q", p.Unit)
+	}
+	if m.scheme, err = builtinScheme(p.Scheme); err != nil {
+		return nil, spec.Invalid("scheme", integrators.BuiltinIDs(), "%v", err)
+	}
+	if m.rule, err = integrators.ParseKnotRule(p.KnotRule); err != nil {
+		return nil, spec.Invalid("knot_rule", []string{integrators.NextPiece.String(), integrators.OwnPiece.String()}, "unknown knot rule %q", p.KnotRule)
+	}
+	return &m, nil
+}
+
+// choices returns the parsed model choices: Validate's, or (for parameters
+// built in code and never validated) parsed now; invalid names there are a
+// programming error.
+func (p *TrainParams) choices() *modelChoice {
+	if p.model == nil {
+		m, err := p.parseModel()
+		if err != nil {
+			panic(fmt.Sprintf("claims: TrainParams used without Validate: %v", err))
+		}
+		p.model = m
+	}
+	return p.model
+}
+
+// Tableau returns the training scheme's tableau.
+func (p *TrainParams) Tableau() *integrators.Tableau { return p.choices().scheme }
+
+// Validate checks every value and name, and keeps the model's parsed
+// choices for ModelConfig and Tableau.
 func (p *TrainParams) Validate() error {
 	if _, ok := imageDatasets[p.Dataset]; !ok {
 		return spec.Invalid("dataset", datasetNames(), "unknown dataset %q", p.Dataset)
@@ -111,18 +161,11 @@ func (p *TrainParams) Validate() error {
 	case p.EvalBatch < 1:
 		return spec.Invalid("eval_batch", nil, "want ≥ 1, got %d", p.EvalBatch)
 	}
-	if _, err := odenet.ParseStem(p.Stem); err != nil {
-		return spec.Invalid("stem", []string{"3x3", "7x7"}, "unknown stem %q", p.Stem)
+	m, err := p.parseModel()
+	if err != nil {
+		return err
 	}
-	if _, err := odenet.ParseUnit(p.Unit); err != nil {
-		return spec.Invalid("unit", []string{"pre-activation", "conv-relu-bn"}, "unknown residual unit %q", p.Unit)
-	}
-	if err := canonicalScheme(p.Scheme); err != nil {
-		return spec.Invalid("scheme", integrators.BuiltinIDs(), "%v", err)
-	}
-	if _, err := integrators.ParseKnotRule(p.KnotRule); err != nil {
-		return spec.Invalid("knot_rule", []string{integrators.NextPiece.String(), integrators.OwnPiece.String()}, "unknown knot rule %q", p.KnotRule)
-	}
+	p.model = m
 	for i, e := range p.RefineEpochs {
 		if e < 1 || e >= p.Epochs || (i > 0 && e <= p.RefineEpochs[i-1]) {
 			return spec.Invalid("refine_epochs", nil, "want increasing epochs in 1..%d (refinement at the start of a 0-based epoch), got %v", p.Epochs-1, p.RefineEpochs)
@@ -136,28 +179,27 @@ func (p *TrainParams) Validate() error {
 	return nil
 }
 
-// canonicalScheme accepts a built-in tableau's id, and rejects its aliases
-// (torchdiffeq's "rk4" is "rk4-38"): two spellings of one computation would
-// give two run keys.
-func canonicalScheme(name string) error {
+// builtinScheme returns the built-in tableau whose id is name, and rejects
+// its aliases (torchdiffeq's "rk4" is "rk4-38"): two spellings of one
+// computation would give two run keys.
+func builtinScheme(name string) (*integrators.Tableau, error) {
 	tab, err := integrators.Builtin(name)
 	if err != nil {
-		return fmt.Errorf("unknown scheme %q", name)
+		return nil, fmt.Errorf("unknown scheme %q", name)
 	}
 	if tab.ID() != name {
-		return fmt.Errorf("write the scheme's id %q instead of its alias %q", tab.ID(), name)
+		return nil, fmt.Errorf("write the scheme's id %q instead of its alias %q", tab.ID(), name)
 	}
-	return nil
+	return tab, nil
 }
 
-// ModelConfig returns the network's initial configuration.
+// ModelConfig returns the network's initial configuration, from the
+// choices Validate parsed.
 func (p *TrainParams) ModelConfig() odenet.Config {
-	stem, _ := odenet.ParseStem(p.Stem)
-	unit, _ := odenet.ParseUnit(p.Unit)
-	rule, _ := integrators.ParseKnotRule(p.KnotRule)
+	m := p.choices()
 	return odenet.Config{
 		Width: p.Width, Classes: imageDatasets[p.Dataset].classes, InChannels: 3, Pieces: p.K0, Steps: p.K0,
-		Scheme: integrators.MustBuiltin(p.Scheme), KnotRule: rule, Unit: unit, Stem: stem,
+		Scheme: m.scheme, KnotRule: m.rule, Unit: m.unit, Stem: m.stem,
 		SkipInit: p.SkipInit, SkipInitValue: float32(p.SkipInitValue), Epsilon: p.Epsilon, FinalBN: p.FinalBN,
 	}
 }
