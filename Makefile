@@ -7,11 +7,12 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
-.PHONY: help test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
+.PHONY: help test slurm-test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
 
 help:
 	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
-	@echo "make test        vet, staticcheck, unit tests, pure-Go kernel leg (what CI runs)"
+	@echo "make test        vet, staticcheck, unit tests, pure-Go kernel leg (CI runs: make test slurm-test)"
+	@echo "make slurm-test  -submit slurm against a one-node Slurm brought up here (installs Debian's Slurm: root)"
 	@echo "make figure3     the pendulum convergence test (claim a)"
 	@echo "make figure4     the CIFAR-10 manifestation sweep (claims a, b)"
 	@echo "make table1      incremental-in-depth training (claim c)"
@@ -24,6 +25,11 @@ help:
 	@echo "make fuzz        long fuzzing of parsers and readers"
 
 test: fmt vet lint unit purego race generated
+
+# -submit slurm against a real one-node Slurm started for the test and stopped after it (installs Debian's
+# slurmctld slurmd slurm-client munge when missing, which needs root).
+slurm-test:
+	.ci/slurm-test
 
 # gofmt: fails listing the files it would change.
 fmt:
