@@ -107,10 +107,11 @@ func (sweepKind) WorkParts(hp harness.Params) []harness.Work {
 // WorkParts: the training iterations of every model, in samples (items)
 // and sample × stage evaluations of the MLP (units); the convergence test
 // and the oscillator study, whose size does not change between profiles,
-// ride on them.
+// ride on them. The study's float64 MLP (nnlib/mlp64) is pure Go: its cost
+// depends on neither the kernel level nor nnlib's threads.
 func (pendulumKind) WorkParts(hp harness.Params) []harness.Work {
 	p := hp.(*PendulumParams)
-	w := harness.Work{Class: "pendulum"}
+	w := harness.Work{Class: "pendulum", KernelFree: true}
 	samples := float64(p.Iters * p.Batch)
 	for _, tr := range p.Trainings {
 		tab, err := integrators.Builtin(tr.Scheme)

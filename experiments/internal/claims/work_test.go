@@ -43,7 +43,7 @@ func TestWorkParts(t *testing.T) {
 			{Class: "cifar-eval", Items: 4 * 292, Units: 292 * 3 * (1 + 2 + 4 + 8)}}},
 		{"pendulum", pendulumKind{}, &PendulumParams{Iters: 100, Batch: 10,
 			Trainings: []pendulum.Training{{Scheme: "euler"}, {Scheme: "rk4-38"}}}, []harness.Work{
-			{Class: "pendulum", Items: 2000, Units: 1000 * (1 + 4)}}},
+			{Class: "pendulum", Items: 2000, Units: 1000 * (1 + 4), KernelFree: true}}},
 		{"summary", summaryB{}, &SummaryBParams{}, nil},
 	}
 	for _, tc := range tests {

@@ -29,6 +29,10 @@ type Work struct {
 	// seconds (e.g. "train_seconds"); "" means the run's wall time less the
 	// other parts' metrics.
 	Metric string
+	// KernelFree says the work does not run on nnlib's kernels (e.g. a
+	// pure-Go float64 model): neither the kernel level nor nnlib's thread
+	// count changes its cost, so its costs carry over unscaled.
+	KernelFree bool
 }
 
 // WorkCounter is implemented by kinds whose work splits into classes whose
@@ -328,16 +332,19 @@ type ModelEstimate struct {
 // costs measured on fewer are not scaled down (both are upper bounds, safe
 // for a scheduler's time limit). Costs of another level are scaled by the
 // ratio of the two levels' factors when both are known; otherwise they are
-// used as they are and the note says so.
+// used as they are and the note says so. Work that is all KernelFree takes
+// the first entry that measured its classes, unscaled.
 func (m *CostModel) Estimate(work []Work, level string, threads int) (ModelEstimate, bool) {
 	if m == nil {
 		return ModelEstimate{}, false
 	}
 	threads = max(1, threads)
 	need := []string{}
+	free := true
 	for _, w := range work {
 		if w.Items > 0 || w.Units > 0 {
 			need = append(need, w.Class)
+			free = free && w.KernelFree
 		}
 	}
 	if len(need) == 0 {
@@ -345,6 +352,9 @@ func (m *CostModel) Estimate(work []Work, level string, threads int) (ModelEstim
 	}
 	var best *CostMachine
 	score := func(mc *CostMachine) float64 {
+		if free {
+			return 0 // any entry measures it: the first one
+		}
 		s := math.Abs(math.Log(float64(mc.Threads) / float64(threads)))
 		if mc.Kernels != level {
 			s += 1000
@@ -371,6 +381,9 @@ func (m *CostModel) Estimate(work []Work, level string, threads int) (ModelEstim
 		if c := best.Classes[w.Class]; c != nil {
 			e.Seconds += w.Items*c.PerItem + w.Units*c.PerUnit
 		}
+	}
+	if free {
+		return e, true
 	}
 	var notes []string
 	switch {

@@ -216,6 +216,7 @@ func TestCostModelEstimate(t *testing.T) {
 		{"a class never measured", []harness.Work{{Class: "other", Units: 1}}, "avx512", 2, false, 0, ""},
 		{"two classes no entry has together", append(train, harness.Work{Class: "eval", Units: 1}), "avx512", 2, false, 0, ""},
 		{"no work", []harness.Work{{Class: "other"}}, "avx512", 2, true, 0, ""},
+		{"kernel-free work: unscaled", []harness.Work{{Class: "train", Items: 10, Units: 100, KernelFree: true}}, "generic", 1, true, 6, ""},
 	}
 	m := testModel()
 	for _, tc := range tests {
