@@ -326,20 +326,15 @@ func genFigure4(ix *index, w *writer, o Options) {
 }
 
 // seriesTrain is the training scheme of an accuracy series: its "train"
-// label, else the scheme in its run name.
-func seriesTrain(l labelled) string {
-	if tr := l.s.Labels["train"]; tr != "" {
-		return tr
-	}
-	return runScheme(l.rec)
-}
+// label (every sweep writes it).
+func seriesTrain(l labelled) string { return l.s.Labels["train"] }
 
 // ---- table1: incremental-in-depth training (claim c) ----
 
 func genTable1(ix *index, w *writer, o Options) {
 	var runs []*record.Record
 	for _, r := range ix.ok(expIncremental) {
-		if r.Kind == "cifar-train" || strings.HasPrefix(r.Run, "train/") {
+		if r.Kind == "cifar-train" {
 			runs = append(runs, r)
 		}
 	}
@@ -455,7 +450,7 @@ func lossPlot(w *writer, runs []*record.Record) *plot.Plot {
 		if ref == nil || len(ref.X) == 0 {
 			continue
 		}
-		spe := stepsPerEpoch(r, s)
+		spe := stepsPerEpoch(r)
 		lo, hi := minMax(ys)
 		for j, e := range ref.X {
 			l, err := vline(p, e*spe, lo, hi, col, "")
@@ -470,20 +465,12 @@ func lossPlot(w *writer, runs []*record.Record) *plot.Plot {
 	return p
 }
 
-// stepsPerEpoch is the number of SGD steps per epoch of a run: from its
-// config ("steps_per_epoch", else "epochs"), else from its test_acc series.
-func stepsPerEpoch(r *record.Record, loss *record.Series) float64 {
-	if v, ok := r.Config["steps_per_epoch"].(float64); ok && v > 0 {
+// stepsPerEpoch is the number of SGD steps per epoch of a cifar-train
+// run: its metric steps_per_epoch (1 when absent, as in a record that
+// failed before training).
+func stepsPerEpoch(r *record.Record) float64 {
+	if v, ok := r.Metrics["steps_per_epoch"]; ok && v > 0 {
 		return v
-	}
-	steps := loss.X[len(loss.X)-1] + 1
-	if v, ok := r.Config["epochs"].(float64); ok && v > 0 {
-		return steps / v
-	}
-	if a := r.FindSeries("test_acc"); a != nil && len(a.X) > 0 {
-		if _, hi := minMax(a.X); hi > 0 {
-			return steps / hi
-		}
 	}
 	return 1
 }
@@ -603,7 +590,7 @@ func genCoarsening(ix *index, w *writer, o Options) {
 		for i, x := range l.s.X {
 			ys[i] = 100 * l.s.Y[i]
 			m := msOf(ev, x)
-			t.add(schemeLabel(ev), num(x), num(float64(schemeStages[ev])*x), pct(l.s.Y[i]),
+			t.add(schemeLabel(ev), num(x), num(float64(schemeStages(ev))*x), pct(l.s.Y[i]),
 				fixed(100*(l.s.Y[i]-refAcc), 2), fixed(m, 3), fixed(refMs/m, 2)+"×")
 			if !math.IsNaN(m) {
 				tx, ty = append(tx, x), append(ty, m)

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/continuousnet/repro/experiments/internal/record"
+	"github.com/continuousnet/repro/integrators"
 	"github.com/continuousnet/repro/paper"
 )
 
@@ -302,27 +303,33 @@ func dataNote(r *record.Record) string {
 	return ""
 }
 
-// Scheme ids and their labels in figures and tables.
-var schemeLabels = map[string]string{
-	"euler":       "Euler",
-	"midpoint":    "Midpoint",
-	"rk4-classic": "RK4-classic",
-	"rk4-38":      "RK4-3/8",
-	"true":        "True field",
-}
+// trueField is the pendulum study's exact vector field, drawn next to the
+// schemes; it is no tableau.
+const trueField = "true"
 
-// schemeOrder is the order of schemes in legends and tables.
-var schemeOrder = []string{"true", "euler", "midpoint", "rk4-classic", "rk4-38"}
-
-// schemeStages is the number of residual-unit evaluations per step.
-var schemeStages = map[string]int{"euler": 1, "midpoint": 2, "rk4-classic": 4, "rk4-38": 4}
-
+// schemeLabel is a scheme's label in figures and tables: its tableau's
+// (integrators is the one source of labels), the id of an unknown one.
 func schemeLabel(id string) string {
-	if l, ok := schemeLabels[id]; ok {
-		return l
+	if id == trueField {
+		return "True field"
+	}
+	if tab, err := integrators.Builtin(id); err == nil {
+		return tab.Label()
 	}
 	return id
 }
+
+// schemeStages is the number of residual-unit evaluations per step of a
+// scheme (its tableau's stages), 0 for an unknown one.
+func schemeStages(id string) int {
+	if tab, err := integrators.Builtin(id); err == nil {
+		return tab.Stages()
+	}
+	return 0
+}
+
+// schemeOrder is the order of schemes in legends and tables.
+var schemeOrder = []string{trueField, "euler", "midpoint", "rk4-classic", "rk4-38"}
 
 func schemeRank(id string) int {
 	if i := slices.Index(schemeOrder, id); i >= 0 {
@@ -331,18 +338,16 @@ func schemeRank(id string) int {
 	return len(schemeOrder)
 }
 
-// runScheme returns the scheme id of a run named train/<scheme>-k<K> or
-// train/<scheme>-refined-…, preferring the record's config field "scheme".
+// runScheme returns the training scheme of a cifar-train record: its
+// parameter "scheme" (config.params.scheme, as the harness writes it).
 func runScheme(r *record.Record) string {
-	if s, ok := r.Config["scheme"].(string); ok && s != "" {
-		return s
-	}
-	name := r.Run[strings.IndexByte(r.Run, '/')+1:]
-	best := ""
-	for id := range schemeStages {
-		if strings.HasPrefix(name, id+"-") && len(id) > len(best) {
-			best = id
-		}
-	}
-	return best
+	s, _ := param(r, "scheme").(string)
+	return s
+}
+
+// param returns the run parameter name of a record (config.params.name),
+// nil when absent.
+func param(r *record.Record, name string) any {
+	params, _ := r.Config["params"].(map[string]any)
+	return params[name]
 }
