@@ -10,8 +10,9 @@ import (
 
 var cifarSpecs = []string{"rk-consistency", "incremental-training", "coarsening"}
 
-// Every spec resolves in every profile, and a run written in several specs
-// (the shared training runs and the refined net's sweep) has one key.
+// Every spec resolves in every profile, and a shared run used by several
+// experiments (the shared training runs and the refined net's sweep) has
+// one key.
 func TestSpecsResolveAndShareRuns(t *testing.T) {
 	var specs []*spec.Spec
 	for _, n := range append([]string{"resnets-as-integrators"}, cifarSpecs...) {
