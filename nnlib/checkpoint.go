@@ -143,9 +143,15 @@ func LoadCheckpoint(path string, set *ParamSet, opt Optimizer, streams []*rng.St
 	return c.Meta, nil
 }
 
-// WriteCheckpoint writes c to path atomically: a temporary file in the same
-// directory, synced, then renamed over path.
-func WriteCheckpoint(path string, c *Checkpoint) error {
+// WriteTo writes c in the checkpoint format (magic, version, payload
+// length, payload, SHA-256 of all that) to w, implementing io.WriterTo.
+func (c *Checkpoint) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(c.file())
+	return int64(n), err
+}
+
+// file returns c in the checkpoint format.
+func (c *Checkpoint) file() []byte {
 	payload := c.encode()
 	var buf bytes.Buffer
 	buf.WriteString(checkpointMagic)
@@ -154,13 +160,18 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	buf.Write(payload)
 	sum := sha256.Sum256(buf.Bytes())
 	buf.Write(sum[:])
+	return buf.Bytes()
+}
 
+// WriteCheckpoint writes c to path atomically: a temporary file in the same
+// directory, synced, then renamed over path.
+func WriteCheckpoint(path string, c *Checkpoint) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("nnlib: writing checkpoint %s: %w", path, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(buf.Bytes())
+	_, err = c.WriteTo(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -192,6 +203,20 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	c, err := decodeCheckpoint(data)
 	if err != nil {
 		return nil, fmt.Errorf("nnlib: checkpoint %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// DecodeCheckpoint reads a whole checkpoint from r and verifies it as
+// ReadCheckpoint does a file: for checkpoints held in memory or a stream.
+func DecodeCheckpoint(r io.Reader) (*Checkpoint, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("nnlib: reading checkpoint: %w", err)
+	}
+	c, err := decodeCheckpoint(data)
+	if err != nil {
+		return nil, fmt.Errorf("nnlib: checkpoint: %w", err)
 	}
 	return c, nil
 }

@@ -1,11 +1,11 @@
 package claims
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -312,7 +312,7 @@ func (trainKind) Run(ctx context.Context, env *harness.Env) (*harness.Result, er
 	}
 	if resumed {
 		var meta map[string]string
-		if net, meta, err = loadNetBytes(data, opt, []*rng.Stream{refineRNG}); err != nil {
+		if net, meta, err = odenet.ReadCheckpoint(bytes.NewReader(data), opt, []*rng.Stream{refineRNG}); err != nil {
 			return nil, fmt.Errorf("cifar-train: resuming: %w", err)
 		}
 		if err := json.Unmarshal([]byte(meta[stateKey]), &st); err != nil {
@@ -507,44 +507,15 @@ func (ev *evaluator) accuracy(ctx context.Context, net *odenet.Net, d *datasets.
 }
 
 // saveTrainCheckpoint stores the model, optimizer, stream and state as the
-// run's checkpoint (nnlib's format, through a temporary file because
-// odenet writes files).
+// run's checkpoint (nnlib's format).
 func saveTrainCheckpoint(env *harness.Env, net *odenet.Net, opt nnlib.Optimizer, r *rng.Stream, st *trainState) error {
 	js, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	data, err := netBytes(net, opt, []*rng.Stream{r}, map[string]string{stateKey: string(js)})
-	if err != nil {
+	var buf bytes.Buffer
+	if err := odenet.WriteCheckpoint(&buf, net, opt, []*rng.Stream{r}, map[string]string{stateKey: string(js)}); err != nil {
 		return err
 	}
-	return env.SaveCheckpoint(data)
-}
-
-// netBytes returns the bytes of odenet.SaveCheckpoint.
-func netBytes(net *odenet.Net, opt nnlib.Optimizer, streams []*rng.Stream, meta map[string]string) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "cnet-ckpt")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "ckpt")
-	if err := odenet.SaveCheckpoint(path, net, opt, streams, meta); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(path)
-}
-
-// loadNetBytes is odenet.LoadCheckpoint from bytes.
-func loadNetBytes(data []byte, opt nnlib.Optimizer, streams []*rng.Stream) (*odenet.Net, map[string]string, error) {
-	dir, err := os.MkdirTemp("", "cnet-ckpt")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "ckpt")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		return nil, nil, err
-	}
-	return odenet.LoadCheckpoint(path, opt, streams)
+	return env.SaveCheckpoint(buf.Bytes())
 }
