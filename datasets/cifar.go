@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 )
 
 // CIFAR10Classes are CIFAR-10's class names in its official label order.
@@ -152,7 +153,7 @@ func readCIFARBinary(p string, f cifarFormat, sum Checksum) (*Split, error) {
 		}
 		err := walkTarGz(p, h, func(name string, size int64, r io.Reader) error {
 			base := path.Base(name)
-			if !contains(want, base) {
+			if !slices.Contains(want, base) {
 				return nil
 			}
 			member := p + ":" + name
@@ -185,15 +186,6 @@ func readCIFARBinary(p string, f cifarFormat, sum Checksum) (*Split, error) {
 		Train: concat(f.name+"/train", p, pick(files, f.train)),
 		Test:  concat(f.name+"/test", p, pick(files, f.test)),
 	}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func pick(m map[string]*Dataset, keys []string) []*Dataset {

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -157,7 +158,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "experiments: %v\n", err)
 		return code
 	}
-	if !contains(spec.Profiles, *profile) {
+	if !slices.Contains(spec.Profiles, *profile) {
 		return fail(2, fmt.Errorf("unknown profile %q; valid profiles: %s", *profile, strings.Join(spec.Profiles, ", ")))
 	}
 	if *jobs < 1 {
@@ -349,15 +350,6 @@ func regen(stdout, stderr io.Writer, profile, resultsDir, figuresDir string, exp
 		return 1
 	}
 	return 0
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func firstLine(s string) string {

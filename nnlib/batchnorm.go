@@ -48,8 +48,8 @@ func (g *Graph) batchNorm(x *Value, gamma, beta ParamRef, runMean, runVar []floa
 	y := g.value(true, x.Shape...)
 	nd := g.push(opBN)
 	nd.x, nd.out, nd.w, nd.b, nd.train, nd.relu = x, y, gamma, beta, train, relu
-	nd.mean = growLen(nd.mean, c)
-	nd.invstd = growLen(nd.invstd, c)
+	grow(&nd.mean, c)
+	grow(&nd.invstd, c)
 	gd, bd := gamma.Data(), beta.Data()
 	if !train {
 		parallelFor(c, len(x.Data), func(lo, hi int) {
@@ -80,13 +80,6 @@ func (g *Graph) batchNorm(x *Value, gamma, beta ParamRef, runMean, runVar []floa
 		}
 	})
 	return y
-}
-
-func growLen(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }
 
 // bnBackward, with k = γ·invstd, per channel (dy masked by y > 0 first

@@ -113,7 +113,7 @@ func (g *Graph) SoftmaxCrossEntropy(logits *Value, labels []int) *Value {
 	nd := g.push(opCE)
 	nd.x, nd.out = logits, y
 	nd.labels = append(nd.labels, labels...)
-	nd.probs = growLen(nd.probs, n*k)
+	grow(&nd.probs, n*k)
 	var total float64
 	for i := 0; i < n; i++ {
 		if labels[i] < 0 || labels[i] >= k {

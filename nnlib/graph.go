@@ -139,11 +139,14 @@ func (g *Graph) grad(v *Value) ([]float32, bool) {
 	return v.Grad, fresh
 }
 
+// grow sets *buf to n elements, reusing its storage when large enough
+// (contents are then left as they were), and returns it.
 func grow(buf *[]float32, n int) []float32 {
 	if cap(*buf) < n {
 		*buf = make([]float32, n)
 	}
-	return (*buf)[:n]
+	*buf = (*buf)[:n]
+	return *buf
 }
 
 // onesN returns a slice of n ones (used as the x of Axpy to add a scalar).

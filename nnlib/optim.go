@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/continuousnet/repro/nnlib/internal/kernels"
 )
@@ -111,8 +112,8 @@ func (o *SGD) SetState(st OptimizerState) error {
 	o.Reset()
 	o.lr, o.steps = st.LR, st.Step
 	for _, s := range st.Slots {
-		name, ok := cutSuffix(s.Name, "/momentum")
-		if !ok {
+		name, ok := strings.CutSuffix(s.Name, "/momentum")
+		if !ok || name == "" {
 			return fmt.Errorf("nnlib: SGD state has unknown slot %q", s.Name)
 		}
 		o.bufs[name] = slices.Clone(s.Data)
@@ -196,9 +197,9 @@ func (o *Adam) SetState(st OptimizerState) error {
 	o.Reset()
 	o.lr, o.steps = st.LR, st.Step
 	for _, s := range st.Slots {
-		if name, ok := cutSuffix(s.Name, "/m"); ok {
+		if name, ok := strings.CutSuffix(s.Name, "/m"); ok && name != "" {
 			o.m[name] = slices.Clone(s.Data)
-		} else if name, ok := cutSuffix(s.Name, "/v"); ok {
+		} else if name, ok := strings.CutSuffix(s.Name, "/v"); ok && name != "" {
 			o.v[name] = slices.Clone(s.Data)
 		} else {
 			return fmt.Errorf("nnlib: Adam state has unknown slot %q", s.Name)
@@ -219,13 +220,6 @@ func sortedKeys(m map[string][]float32) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func cutSuffix(s, suffix string) (string, bool) {
-	if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {
-		return s[:len(s)-len(suffix)], true
-	}
-	return s, false
 }
 
 // LRStep multiplies the learning rate by Factor once epoch AfterEpoch

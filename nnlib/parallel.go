@@ -47,7 +47,6 @@ func (g *Graph) scratch(n int) [][]float32 {
 	}
 	for i := range t {
 		grow(&g.scr[i], n)
-		g.scr[i] = g.scr[i][:n]
 	}
 	return g.scr[:t]
 }

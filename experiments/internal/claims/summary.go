@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,7 +58,7 @@ func (p *SummaryCParams) Validate() error {
 	if err := validateRuns(map[string]string{"refined": p.Refined, "scratch": p.Scratch}); err != nil {
 		return err
 	}
-	if !contains(accuracyMetrics, p.Accuracy) {
+	if !slices.Contains(accuracyMetrics, p.Accuracy) {
 		return spec.Invalid("accuracy", accuracyMetrics, "unknown accuracy metric %q", p.Accuracy)
 	}
 	return validateFloor(p.QualityFloor)
@@ -96,15 +97,6 @@ func validateFloor(f float64) error {
 		return spec.Invalid("quality_floor", nil, "want an accuracy in [0, 1], got %v", f)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // deps gives the records of a summary's needed runs by name. A run of a

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,7 +185,7 @@ func Submit(ctx context.Context, plan *harness.Plan, cache *harness.Cache, opt O
 		}
 		var deps []string
 		for _, n := range u.Needs {
-			if id, ok := ids[n.Key]; ok && !contains(deps, id) {
+			if id, ok := ids[n.Key]; ok && !slices.Contains(deps, id) {
 				deps = append(deps, id)
 			}
 		}
@@ -234,15 +235,6 @@ func quoteArgs(args []string) string {
 		}
 	}
 	return strings.Join(q, " ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Report writes, for each unit of plan that is not cached but was

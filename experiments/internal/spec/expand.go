@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +19,7 @@ import (
 // spec's order, matrix keys in written order with the last varying fastest,
 // moved only as far as its needs require.
 func (s *Spec) Expand(profile string) ([]*Run, error) {
-	if !contains(Profiles, profile) {
+	if !slices.Contains(Profiles, profile) {
 		return nil, fmt.Errorf("unknown profile %q; valid profiles: %s", profile, strings.Join(Profiles, ", "))
 	}
 	var runs []*Run

@@ -415,7 +415,7 @@ func fields(file string, n *yaml.Node, what string, valid []string) (map[string]
 	out := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := n.Content[i]
-		if !contains(valid, k.Value) {
+		if !slices.Contains(valid, k.Value) {
 			return nil, errorf(file, k.Line, "unknown key %q in %s%s; valid keys: %s", k.Value, what, suggest(k.Value, valid), strings.Join(valid, ", "))
 		}
 		out[k.Value] = n.Content[i+1]
@@ -428,15 +428,6 @@ func str(file string, n *yaml.Node, what string) (string, error) {
 		return "", errorf(file, n.Line, "%s: want a string", what)
 	}
 	return n.Value, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // suggest returns ` (did you mean "x"?)` for the closest valid name within
