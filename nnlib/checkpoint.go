@@ -9,10 +9,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 
+	"github.com/continuousnet/repro/internal/atomicfile"
 	"github.com/continuousnet/repro/nnlib/rng"
 )
 
@@ -166,23 +166,7 @@ func (c *Checkpoint) file() []byte {
 // WriteCheckpoint writes c to path atomically: a temporary file in the same
 // directory, synced, then renamed over path.
 func WriteCheckpoint(path string, c *Checkpoint) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("nnlib: writing checkpoint %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = c.WriteTo(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, c.file()); err != nil {
 		return fmt.Errorf("nnlib: writing checkpoint %s: %w", path, err)
 	}
 	return nil

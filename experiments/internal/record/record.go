@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/continuousnet/repro/internal/atomicfile"
 )
 
 // SchemaVersion is the version of the record format. Bump it when a field
@@ -144,36 +146,9 @@ func Write(path string, r *Record) error {
 	return WriteFileAtomic(path, data)
 }
 
-// WriteFileAtomic writes data to path through a temporary file and a rename.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
+// WriteFileAtomic writes data to path through a temporary file and a
+// rename (atomicfile.Write, for the harness's files next to the records).
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // ReadDir reads every *.json record under dir (recursively), sorted by path.
 // A record that does not parse is an error naming its file; a missing dir
