@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/continuousnet/repro/datasets"
@@ -44,39 +43,21 @@ func Dir(t testing.TB) string {
 	return dir
 }
 
-type loaded struct {
-	once  sync.Once
-	split *datasets.Split
-	err   error
-}
-
-var (
-	mu    sync.Mutex
-	cache = map[string]*loaded{}
-)
-
 // Load returns the dataset name ("cifar10", "cifar100", "fashion-mnist")
-// from the data directory, loading and verifying it once per test binary.
+// from the data directory, loading and verifying it once per test binary
+// (datasets.LoadOnce).
 // It skips (fails) t when the dataset is absent and fails t when it is
 // present but does not load or verify.
 func Load(t testing.TB, name string) *datasets.Split {
 	t.Helper()
-	dir := Dir(t)
-	mu.Lock()
-	l := cache[dir+"\x00"+name]
-	if l == nil {
-		l = &loaded{}
-		cache[dir+"\x00"+name] = l
-	}
-	mu.Unlock()
-	l.once.Do(func() { l.split, _, l.err = datasets.Load(dir, name) })
-	if l.err != nil {
-		if errors.Is(l.err, datasets.ErrNotFound) {
-			SkipOrFail(t, l.err.Error())
+	split, err := datasets.LoadOnce(Dir(t), name)
+	if err != nil {
+		if errors.Is(err, datasets.ErrNotFound) {
+			SkipOrFail(t, err.Error())
 		}
-		t.Fatal(l.err)
+		t.Fatal(err)
 	}
-	return l.split
+	return split
 }
 
 // CIFAR10 returns CIFAR-10 from the data directory (see [Load]).

@@ -89,40 +89,22 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-type loadedSplit struct {
-	once  sync.Once
-	split *datasets.Split
-	err   error
-}
-
-var (
-	loadMu sync.Mutex
-	loaded = map[string]*loadedSplit{}
-)
-
 // loadDataset returns the dataset, read and verified once per process and
-// shared by every run (read only). A missing dataset is a harness skip
+// shared by every run (read only; datasets.LoadOnce). A missing dataset is a harness skip
 // whose reason says where to put it.
 func loadDataset(name string) (*datasets.Split, error) {
 	dir, err := dataDir()
 	if err != nil {
 		return nil, harness.Skip("%s: no data directory (%v); set %s to a folder holding the dataset (see `make data`)", name, err, datasets.EnvDataDir)
 	}
-	loadMu.Lock()
-	l := loaded[dir+"\x00"+name]
-	if l == nil {
-		l = &loadedSplit{}
-		loaded[dir+"\x00"+name] = l
-	}
-	loadMu.Unlock()
-	l.once.Do(func() { l.split, _, l.err = datasets.Load(dir, name) })
-	if l.err != nil {
-		if errors.Is(l.err, datasets.ErrNotFound) {
-			return nil, harness.Skip("%v (set %s to the data directory; `make data` downloads and verifies it)", l.err, datasets.EnvDataDir)
+	split, err := datasets.LoadOnce(dir, name)
+	if err != nil {
+		if errors.Is(err, datasets.ErrNotFound) {
+			return nil, harness.Skip("%v (set %s to the data directory; `make data` downloads and verifies it)", err, datasets.EnvDataDir)
 		}
-		return nil, l.err
+		return nil, err
 	}
-	return l.split, nil
+	return split, nil
 }
 
 // subset returns perClass images of every class of d chosen by seed, or d
