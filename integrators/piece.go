@@ -3,6 +3,8 @@ package integrators
 import (
 	"fmt"
 	"math/big"
+
+	"github.com/continuousnet/repro/internal/enum"
 )
 
 // KnotRule says which piece of a piecewise-constant function of time a
@@ -33,26 +35,22 @@ const (
 
 // String returns the rule's name as used in specs: "next-piece" or
 // "own-piece".
-func (r KnotRule) String() string {
-	switch r {
-	case NextPiece:
-		return "next-piece"
-	case OwnPiece:
-		return "own-piece"
-	}
-	return fmt.Sprintf("KnotRule(%d)", int(r))
-}
+func (r KnotRule) String() string { return knotRuleNames.String(r) }
 
 // ParseKnotRule returns the rule named "next-piece" or "own-piece".
 func ParseKnotRule(name string) (KnotRule, error) {
-	switch name {
-	case "next-piece":
-		return NextPiece, nil
-	case "own-piece":
-		return OwnPiece, nil
+	v, err := knotRuleNames.Parse(name)
+	if err != nil {
+		return 0, fmt.Errorf("integrators: %w", err)
 	}
-	return 0, fmt.Errorf("integrators: unknown knot rule %q: valid rules are next-piece (the authors' runs) and own-piece (the step's half-open interval)", name)
+	return v, nil
 }
+
+// KnotRuleNames returns the valid names of a knot rule, in value order.
+func KnotRuleNames() []string { return knotRuleNames.All() }
+
+// knotRuleNames names the knot rules (in value order).
+var knotRuleNames = enum.New[KnotRule]("knot rule", "next-piece", "own-piece")
 
 // Piece returns which of k pieces stage `stage` of step `step` (of nt
 // uniform steps on [0, 1]) reads, under the given knot rule. It is computed

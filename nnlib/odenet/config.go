@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/continuousnet/repro/integrators"
+	"github.com/continuousnet/repro/internal/enum"
 )
 
 // Unit is the layer order of the residual unit h inside R.
@@ -22,26 +23,22 @@ const (
 )
 
 // String returns the unit's name as used in specs.
-func (u Unit) String() string {
-	switch u {
-	case PreActivation:
-		return "pre-activation"
-	case ConvReLUBN:
-		return "conv-relu-bn"
-	}
-	return fmt.Sprintf("Unit(%d)", int(u))
-}
+func (u Unit) String() string { return unitNames.String(u) }
 
 // ParseUnit returns the unit named "pre-activation" or "conv-relu-bn".
 func ParseUnit(name string) (Unit, error) {
-	switch name {
-	case "pre-activation":
-		return PreActivation, nil
-	case "conv-relu-bn":
-		return ConvReLUBN, nil
+	v, err := unitNames.Parse(name)
+	if err != nil {
+		return 0, fmt.Errorf("odenet: %w", err)
 	}
-	return 0, fmt.Errorf("odenet: unknown residual unit %q: valid units are pre-activation and conv-relu-bn", name)
+	return v, nil
 }
+
+// UnitNames returns the valid names of a residual unit, in value order.
+func UnitNames() []string { return unitNames.All() }
+
+// unitNames names the residual units (in value order).
+var unitNames = enum.New[Unit]("residual unit", "pre-activation", "conv-relu-bn")
 
 // Basis is the function space of θ(t) in every ODE block.
 type Basis int
@@ -59,27 +56,23 @@ const (
 )
 
 // String returns the basis' name as used in specs.
-func (b Basis) String() string {
-	switch b {
-	case PiecewiseConstant:
-		return "piecewise-constant"
-	case PiecewiseLinear:
-		return "piecewise-linear"
-	}
-	return fmt.Sprintf("Basis(%d)", int(b))
-}
+func (b Basis) String() string { return basisNames.String(b) }
 
 // ParseBasis returns the basis named "piecewise-constant" or
 // "piecewise-linear".
 func ParseBasis(name string) (Basis, error) {
-	switch name {
-	case "piecewise-constant":
-		return PiecewiseConstant, nil
-	case "piecewise-linear":
-		return PiecewiseLinear, nil
+	v, err := basisNames.Parse(name)
+	if err != nil {
+		return 0, fmt.Errorf("odenet: %w", err)
 	}
-	return 0, fmt.Errorf("odenet: unknown basis %q: valid bases are piecewise-constant and piecewise-linear", name)
+	return v, nil
 }
+
+// BasisNames returns the valid names of a basis, in value order.
+func BasisNames() []string { return basisNames.All() }
+
+// basisNames names the basiss (in value order).
+var basisNames = enum.New[Basis]("basis", "piecewise-constant", "piecewise-linear")
 
 // weightPieces returns the length of the leading axis of conv weights,
 // biases and SkipInit scalars for k pieces.
@@ -104,26 +97,22 @@ const (
 )
 
 // String returns the stem's name as used in specs.
-func (s Stem) String() string {
-	switch s {
-	case Stem3x3:
-		return "3x3"
-	case Stem7x7:
-		return "7x7"
-	}
-	return fmt.Sprintf("Stem(%d)", int(s))
-}
+func (s Stem) String() string { return stemNames.String(s) }
 
 // ParseStem returns the stem named "3x3" or "7x7".
 func ParseStem(name string) (Stem, error) {
-	switch name {
-	case "3x3":
-		return Stem3x3, nil
-	case "7x7":
-		return Stem7x7, nil
+	v, err := stemNames.Parse(name)
+	if err != nil {
+		return 0, fmt.Errorf("odenet: %w", err)
 	}
-	return 0, fmt.Errorf("odenet: unknown stem %q: valid stems are 3x3 and 7x7", name)
+	return v, nil
 }
+
+// StemNames returns the valid names of a stem, in value order.
+func StemNames() []string { return stemNames.All() }
+
+// stemNames names the stems (in value order).
+var stemNames = enum.New[Stem]("stem", "3x3", "7x7")
 
 func (s Stem) kernel() int {
 	if s == Stem7x7 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/continuousnet/repro/internal/enum"
 	"github.com/continuousnet/repro/nnlib"
 	"github.com/continuousnet/repro/nnlib/rng"
 )
@@ -38,26 +39,22 @@ const (
 )
 
 // String returns the mode's name as used in specs.
-func (c CoarsenMode) String() string {
-	switch c {
-	case AveragePairs:
-		return "average"
-	case SampleEven:
-		return "sample"
-	}
-	return fmt.Sprintf("CoarsenMode(%d)", int(c))
-}
+func (c CoarsenMode) String() string { return coarsenModeNames.String(c) }
 
 // ParseCoarsenMode returns the mode named "average" or "sample".
 func ParseCoarsenMode(name string) (CoarsenMode, error) {
-	switch name {
-	case "average":
-		return AveragePairs, nil
-	case "sample":
-		return SampleEven, nil
+	v, err := coarsenModeNames.Parse(name)
+	if err != nil {
+		return 0, fmt.Errorf("odenet: %w", err)
 	}
-	return 0, fmt.Errorf("odenet: unknown coarsening mode %q: valid modes are average and sample", name)
+	return v, nil
 }
+
+// CoarsenModeNames returns the valid names of a coarsening mode, in value order.
+func CoarsenModeNames() []string { return coarsenModeNames.All() }
+
+// coarsenModeNames names the coarsening modes (in value order).
+var coarsenModeNames = enum.New[CoarsenMode]("coarsening mode", "average", "sample")
 
 // CoarsenOptions control Net.Coarsen.
 type CoarsenOptions struct {

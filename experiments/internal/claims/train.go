@@ -85,16 +85,16 @@ func (p *TrainParams) parseModel() (*modelChoice, error) {
 	var m modelChoice
 	var err error
 	if m.stem, err = odenet.ParseStem(p.Stem); err != nil {
-		return nil, spec.Invalid("stem", []string{odenet.Stem3x3.String(), odenet.Stem7x7.String()}, "unknown stem %q", p.Stem)
+		return nil, spec.Invalid("stem", odenet.StemNames(), "unknown stem %q", p.Stem)
 	}
 	if m.unit, err = odenet.ParseUnit(p.Unit); err != nil {
-		return nil, spec.Invalid("unit", []string{odenet.PreActivation.String(), odenet.ConvReLUBN.String()}, "unknown residual unit %q", p.Unit)
+		return nil, spec.Invalid("unit", odenet.UnitNames(), "unknown residual unit %q", p.Unit)
 	}
 	if m.scheme, err = builtinScheme(p.Scheme); err != nil {
 		return nil, spec.Invalid("scheme", integrators.BuiltinIDs(), "%v", err)
 	}
 	if m.rule, err = integrators.ParseKnotRule(p.KnotRule); err != nil {
-		return nil, spec.Invalid("knot_rule", []string{integrators.NextPiece.String(), integrators.OwnPiece.String()}, "unknown knot rule %q", p.KnotRule)
+		return nil, spec.Invalid("knot_rule", integrators.KnotRuleNames(), "unknown knot rule %q", p.KnotRule)
 	}
 	return &m, nil
 }
