@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("name: x\nruns:\n  - name: a\n    kind: toy\n    profiles: {smoke: {opt: [1]}}\n    params: {steps: 1, opt: {lr: 1, momentum: 0}}\n")
 	f.Add("a: &a [*a, *a]\n")
 	f.Add("")
+	f.Add("name: x\ndefaults:\n  toy: {seeds: [1, 2], params: {steps: 1, opt: {lr: 1, momentum: 0}}, profiles: {smoke: {steps: 2}}}\nruns:\n  - {name: a, kind: toy}\n  - {name: b, kind: toy, seed: 3, params: {opt: {lr: 2}}}\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		s, err := Parse("fuzz-input", []byte(src))
 		if err != nil {
