@@ -51,15 +51,21 @@ func BenchmarkOps(b *testing.B) {
 				}
 				g.BackwardWithGrad(y, dy)
 			}
-			step()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				step()
-			}
-			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
+			benchSteps(b, step)
 		})
 	}
+}
+
+// benchSteps runs step once untimed (the tape's buffers are then
+// allocated), then b.N times, and reports ms per step.
+func benchSteps(b *testing.B, step func()) {
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
 }
 
 // BenchmarkConv3x3 times a stride-1 3×3 convolution forward + backward at
@@ -87,13 +93,7 @@ func BenchmarkConv3x3(b *testing.B) {
 					v.SetRequiresGrad(true)
 					g.BackwardWithGrad(conv.Forward(g, v), dy)
 				}
-				step()
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					step()
-				}
-				b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
+				benchSteps(b, step)
 			})
 			SetWinograd(prev)
 		}

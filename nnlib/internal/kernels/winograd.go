@@ -101,7 +101,7 @@ func winogradInputRow(v []float32, ldv int, r0, r1, r2, r3 []float32, tw int) {
 //
 //	y[p·h·w + (2ty+a)·w + 2tx+b] (+)= (Aᵀ·M_t·A)[a][b] + bias
 func WinogradOutput(y, m []float32, ldm, planes, h, w int, bias float32, add bool) {
-	tiles := winogradCheck("WinogradOutput", m, ldm, y, planes, h, w)
+	winogradCheck("WinogradOutput", m, ldm, y, planes, h, w)
 	tw := w / 2
 	if lanes := winogradLanes(tw); lanes > 0 && planes > 0 {
 		// The tile rows of consecutive planes are consecutive pairs of
@@ -113,14 +113,9 @@ func WinogradOutput(y, m []float32, ldm, planes, h, w int, bias float32, add boo
 		winogradOutputAsm(lanes, &y[0], &y[w], &m[0], ldm, tw/lanes, planes*h/2, bias, acc)
 		return
 	}
-	for p := range planes {
-		for ty := range h / 2 {
-			off := p*tiles + ty*tw
-			y0 := y[(p*h+2*ty)*w : (p*h+2*ty+1)*w]
-			y1 := y[(p*h+2*ty+1)*w : (p*h+2*ty+2)*w]
-			winogradOutputRow(y0, y1, m[off:], ldm, tw, bias, add)
-		}
-	}
+	forRowPairs(y, planes, h, w, func(off int, y0, y1 []float32) {
+		winogradOutputRow(y0, y1, m[off:], ldm, tw, bias, add)
+	})
 }
 
 // winogradOutputRow is the reference of the output transform of one tile
@@ -154,19 +149,23 @@ func winogradOutputRow(y0, y1, m []float32, ldm, tw int, bias float32, add bool)
 // the input transform over the tiles is the weight gradient in the
 // Winograd domain (dU[ξ] = Σ_t Ŷ_t[ξ]·V_t[ξ], then dg = Gᵀ·dU·G).
 func WinogradGrad(v []float32, ldv int, dy []float32, planes, h, w int) {
-	tiles := winogradCheck("WinogradGrad", v, ldv, dy, planes, h, w)
+	winogradCheck("WinogradGrad", v, ldv, dy, planes, h, w)
 	tw := w / 2
 	if lanes := winogradLanes(tw); lanes > 0 && planes > 0 {
 		winogradGradAsm(lanes, &v[0], ldv, &dy[0], &dy[w], tw/lanes, planes*h/2)
 		return
 	}
-	for p := range planes {
-		for ty := range h / 2 {
-			off := p*tiles + ty*tw
-			y0 := dy[(p*h+2*ty)*w : (p*h+2*ty+1)*w]
-			y1 := dy[(p*h+2*ty+1)*w : (p*h+2*ty+2)*w]
-			winogradGradRow(v[off:], ldv, y0, y1, tw)
-		}
+	forRowPairs(dy, planes, h, w, func(off int, y0, y1 []float32) {
+		winogradGradRow(v[off:], ldv, y0, y1, tw)
+	})
+}
+
+// forRowPairs calls f for every tile row of planes consecutive h×w planes
+// of x, in order: its offset among the planes' tiles (tile rows of
+// consecutive planes follow each other) and its two rows of x.
+func forRowPairs(x []float32, planes, h, w int, f func(off int, r0, r1 []float32)) {
+	for r := range planes * h / 2 {
+		f(r*(w/2), x[2*r*w:(2*r+1)*w], x[(2*r+1)*w:(2*r+2)*w])
 	}
 }
 

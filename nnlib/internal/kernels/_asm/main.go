@@ -25,16 +25,16 @@ func main() {
 	ConstraintExpr("!purego")
 
 	for mr := 1; mr <= 14; mr++ {
-		sgemmKernelAVX512(mr, false)
+		sgemmKernel(regsAVX512, mr, false)
 	}
 	for mr := 1; mr <= 14; mr++ {
-		sgemmKernelAVX512(mr, true)
+		sgemmKernel(regsAVX512, mr, true)
 	}
 	for mr := 1; mr <= 6; mr++ {
-		sgemmKernelAVX2(mr, false)
+		sgemmKernel(regsAVX2, mr, false)
 	}
 	for mr := 1; mr <= 6; mr++ {
-		sgemmKernelAVX2(mr, true)
+		sgemmKernel(regsAVX2, mr, true)
 	}
 	packTransAVX512(16)
 	for w := 8; w <= 14; w++ {
@@ -104,171 +104,63 @@ func param(name string) Mem {
 // ---------------------------------------------------------------------------
 // sgemm micro-kernels
 
-// sgemmKernelAVX512 emits sgemmKernel12x32AVX512: a 12×32 tile in 24 zmm
-// accumulators; per p one 32-float row of B (2 zmm) and 12 broadcasts of A.
-// The strided variant (sgemmKernel12x32StridedAVX512) reads B in place, row
-// p at b + p·ldb, instead of from a packed panel: the same arithmetic in
-// the same order, for a B whose rows are already contiguous (the column
-// matrix of a convolution), which then needs no packing copy.
-func sgemmKernelAVX512(mr int, strided bool) {
-	const nr = 32
-	name := fmt.Sprintf("sgemmKernel%dx32AVX512", mr)
-	sig := "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
-	if strided {
-		name = fmt.Sprintf("sgemmKernel%dx32StridedAVX512", mr)
-		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
-	}
-	TEXT(name, NOSPLIT, sig)
-	Pragma("noescape")
-	if strided {
-		Doc(fmt.Sprintf("%s computes a %d×32 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr))
-	} else {
-		Doc(fmt.Sprintf("%s computes a %d×32 tile of C = alpha·A·B + beta·C from packed panels.", name, mr))
-	}
-	nb := min(6, 30-2*mr) // broadcast registers left after accumulators and B
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	var ldb, ldb3 Register
-	if strided {
-		ldb = Load(Param("ldb"), GP64())
-		SHLQ(U8(2), ldb)
-		ldb3 = GP64()
-		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
-	}
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-
-	// Prefetch the C tile (written at the end, read too when beta != 0).
-	pc := GP64()
-	MOVQ(c, pc)
-	for i := 0; i < mr; i++ {
-		PREFETCHT0(Mem{Base: pc})
-		PREFETCHT0(Mem{Base: pc, Disp: 64})
-		if i < mr-1 {
-			ADDQ(ldc, pc)
-		}
-	}
-	acc := make([]VecPhysical, 2*mr)
-	for i := range acc {
-		acc[i] = zreg(i)
-		VXORPS(acc[i], acc[i], acc[i])
-	}
-	b0, b1 := zreg(2*mr), zreg(2*mr+1)
-	step := func(u int) {
-		if strided {
-			row := Mem{Base: b}
-			switch u {
-			case 1:
-				row = Mem{Base: b, Index: ldb, Scale: 1}
-			case 2:
-				row = Mem{Base: b, Index: ldb, Scale: 2}
-			case 3:
-				row = Mem{Base: b, Index: ldb3, Scale: 1}
-			}
-			VMOVUPS(row, b0)
-			row.Disp = 64
-			VMOVUPS(row, b1)
-		} else {
-			VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
-			VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 64}, b1)
-		}
-		for i := 0; i < mr; i++ {
-			// One broadcast load per row (an embedded-broadcast FMA
-			// would load it twice: the kernel would be load-bound).
-			bc := zreg(32 - nb + i%nb)
-			VBROADCASTSS(Mem{Base: a, Disp: (u*mr + i) * 4}, bc)
-			VFMADD231PS(b0, bc, acc[2*i])
-			VFMADD231PS(b1, bc, acc[2*i+1])
-		}
-	}
-	const unroll = 4
-	Label(name + "_loop")
-	CMPQ(k, U8(unroll))
-	JL(LabelRef(name + "_tail"))
-	PREFETCHT0(Mem{Base: a, Disp: unroll * mr * 4 * 4})
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	ADDQ(U32(unroll*mr*4), a)
-	if strided {
-		LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
-	} else {
-		ADDQ(U32(unroll*nr*4), b)
-	}
-	SUBQ(U8(unroll), k)
-	JMP(LabelRef(name + "_loop"))
-	Label(name + "_tail")
-	TESTQ(k, k)
-	JZ(LabelRef(name + "_store"))
-	step(0)
-	ADDQ(U8(mr*4), a)
-	if strided {
-		ADDQ(ldb, b)
-	} else {
-		ADDQ(U32(nr*4), b)
-	}
-	DECQ(k)
-	JMP(LabelRef(name + "_tail"))
-
-	Label(name + "_store")
-	alpha, beta := zreg(2*mr), zreg(2*mr+1)
-	VBROADCASTSS(param("alpha"), alpha)
-	VBROADCASTSS(param("beta"), beta)
-	bits := GP32()
-	MOVL(param("beta"), bits)
-	TESTL(U32(0x7fffffff), bits)
-	JZ(LabelRef(name + "_beta0"))
-	t0, t1 := Z30, Z31
-	for i := 0; i < mr; i++ {
-		VMULPS(Mem{Base: c}, beta, t0)
-		VMULPS(Mem{Base: c, Disp: 64}, beta, t1)
-		VFMADD231PS(alpha, acc[2*i], t0)
-		VFMADD231PS(alpha, acc[2*i+1], t1)
-		VMOVUPS(t0, Mem{Base: c})
-		VMOVUPS(t1, Mem{Base: c, Disp: 64})
-		if i < mr-1 {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
-	Label(name + "_beta0")
-	for i := 0; i < mr; i++ {
-		VMULPS(alpha, acc[2*i], acc[2*i])
-		VMULPS(alpha, acc[2*i+1], acc[2*i+1])
-		VMOVUPS(acc[2*i], Mem{Base: c})
-		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: 64})
-		if i < mr-1 {
-			ADDQ(ldc, c)
-		}
-	}
-	VZEROUPPER()
-	RET()
+// kernelRegs is the register plan of one level's sgemm micro-kernels.
+type kernelRegs struct {
+	suffix   string // AVX512 or AVX2
+	nr       int    // tile columns: two vectors
+	vbytes   int    // bytes per vector
+	prefetch bool   // prefetch the C tile and A ahead (AVX-512)
+	acc      func(i int) VecPhysical
+	b        func(mr int) (VecPhysical, VecPhysical) // the two vectors of a B row
+	bcast    func(mr, i int) VecPhysical             // the broadcast of row i of A
+	scale    func(mr int) (VecPhysical, VecPhysical) // alpha, beta at the store
+	tmp      func() (VecPhysical, VecPhysical)       // temporaries of the beta store
 }
 
-// sgemmKernelAVX2 emits sgemmKernel{mr}x16AVX2 (mr = 1…6): an mr×16 tile in
-// 2·mr ymm accumulators; per p one 16-float row of B (2 ymm) and mr
-// broadcasts of A. The 6-row kernel tiles products; the shorter ones serve
-// the last row panel of a product whose height is not a multiple of 6 (16
-// output channels = 6 + 6 + 4), which then computes no padded rows. The
-// strided variant reads B in place, row p at b + p·ldb, as
-// sgemmKernelAVX512 does: the same arithmetic in the same order.
-func sgemmKernelAVX2(mr int, strided bool) {
-	const nr = 16
-	name := fmt.Sprintf("sgemmKernel%dx16AVX2", mr)
+var (
+	// AVX-512: 2·mr zmm accumulators, B in the next two, up to six
+	// broadcast registers at the top (one explicit broadcast per row of A:
+	// an embedded-broadcast FMA would load it twice and be load-bound).
+	regsAVX512 = kernelRegs{suffix: "AVX512", nr: 32, vbytes: 64, prefetch: true,
+		acc:   zreg,
+		b:     func(mr int) (VecPhysical, VecPhysical) { return zreg(2 * mr), zreg(2*mr + 1) },
+		bcast: func(mr, i int) VecPhysical { nb := min(6, 30-2*mr); return zreg(32 - nb + i%nb) },
+		scale: func(mr int) (VecPhysical, VecPhysical) { return zreg(2 * mr), zreg(2*mr + 1) },
+		tmp:   func() (VecPhysical, VecPhysical) { return Z30, Z31 }}
+	// AVX2: at most 12 ymm accumulators (mr ≤ 6), B in Y12, Y13, the
+	// broadcast in Y14.
+	regsAVX2 = kernelRegs{suffix: "AVX2", nr: 16, vbytes: 32,
+		acc:   yreg,
+		b:     func(int) (VecPhysical, VecPhysical) { return Y12, Y13 },
+		bcast: func(int, int) VecPhysical { return Y14 },
+		scale: func(int) (VecPhysical, VecPhysical) { return Y12, Y13 },
+		tmp:   func() (VecPhysical, VecPhysical) { return Y14, Y15 }}
+)
+
+// sgemmKernel emits sgemmKernel<mr>x<nr><level> (e.g. sgemmKernel12x32AVX512):
+// an mr×nr tile in 2·mr accumulators; per p one nr-float row of B (two
+// vectors) and mr broadcasts of A. The strided variant
+// (sgemmKernel12x32StridedAVX512) reads B in place, row p at b + p·ldb,
+// instead of from a packed panel: the same arithmetic in the same order,
+// for a B whose rows are already contiguous (the column matrix of a
+// convolution), which then needs no packing copy. AVX2 has kernels of 1…6
+// rows × 16: the 6-row one tiles products, the shorter ones serve the last
+// row panel of a product whose height is not a multiple of 6 (16 output
+// channels = 6 + 6 + 4), which then computes no padded rows.
+func sgemmKernel(r kernelRegs, mr int, strided bool) {
+	nr := r.nr
+	name := fmt.Sprintf("sgemmKernel%dx%d%s", mr, nr, r.suffix)
 	sig := "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
 	if strided {
-		name = fmt.Sprintf("sgemmKernel%dx16StridedAVX2", mr)
+		name = fmt.Sprintf("sgemmKernel%dx%dStrided%s", mr, nr, r.suffix)
 		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	if strided {
-		Doc(fmt.Sprintf("%s computes a %d×16 tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr))
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr, nr))
 	} else {
-		Doc(fmt.Sprintf("%s computes a %d×16 tile of C = alpha·A·B + beta·C from packed panels.", name, mr))
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from packed panels.", name, mr, nr))
 	}
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
@@ -283,12 +175,25 @@ func sgemmKernelAVX2(mr int, strided bool) {
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
+
+	if r.prefetch {
+		// Prefetch the C tile (written at the end, read too when beta != 0).
+		pc := GP64()
+		MOVQ(c, pc)
+		for i := 0; i < mr; i++ {
+			PREFETCHT0(Mem{Base: pc})
+			PREFETCHT0(Mem{Base: pc, Disp: 64})
+			if i < mr-1 {
+				ADDQ(ldc, pc)
+			}
+		}
+	}
 	acc := make([]VecPhysical, 2*mr)
 	for i := range acc {
-		acc[i] = yreg(i)
+		acc[i] = r.acc(i)
 		VXORPS(acc[i], acc[i], acc[i])
 	}
-	b0, b1, bc := Y12, Y13, Y14
+	b0, b1 := r.b(mr)
 	step := func(u int) {
 		if strided {
 			row := Mem{Base: b}
@@ -301,13 +206,14 @@ func sgemmKernelAVX2(mr int, strided bool) {
 				row = Mem{Base: b, Index: ldb3, Scale: 1}
 			}
 			VMOVUPS(row, b0)
-			row.Disp = 32
+			row.Disp = r.vbytes
 			VMOVUPS(row, b1)
 		} else {
 			VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, b0)
-			VMOVUPS(Mem{Base: b, Disp: u*nr*4 + 32}, b1)
+			VMOVUPS(Mem{Base: b, Disp: u*nr*4 + r.vbytes}, b1)
 		}
 		for i := 0; i < mr; i++ {
+			bc := r.bcast(mr, i)
 			VBROADCASTSS(Mem{Base: a, Disp: (u*mr + i) * 4}, bc)
 			VFMADD231PS(b0, bc, acc[2*i])
 			VFMADD231PS(b1, bc, acc[2*i+1])
@@ -317,6 +223,9 @@ func sgemmKernelAVX2(mr int, strided bool) {
 	Label(name + "_loop")
 	CMPQ(k, U8(unroll))
 	JL(LabelRef(name + "_tail"))
+	if r.prefetch {
+		PREFETCHT0(Mem{Base: a, Disp: unroll * mr * 4 * 4})
+	}
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
@@ -342,21 +251,21 @@ func sgemmKernelAVX2(mr int, strided bool) {
 	JMP(LabelRef(name + "_tail"))
 
 	Label(name + "_store")
-	alpha, beta := Y12, Y13
+	alpha, beta := r.scale(mr)
 	VBROADCASTSS(param("alpha"), alpha)
 	VBROADCASTSS(param("beta"), beta)
 	bits := GP32()
 	MOVL(param("beta"), bits)
 	TESTL(U32(0x7fffffff), bits)
 	JZ(LabelRef(name + "_beta0"))
-	t0, t1 := Y14, Y15
+	t0, t1 := r.tmp()
 	for i := 0; i < mr; i++ {
 		VMULPS(Mem{Base: c}, beta, t0)
-		VMULPS(Mem{Base: c, Disp: 32}, beta, t1)
+		VMULPS(Mem{Base: c, Disp: r.vbytes}, beta, t1)
 		VFMADD231PS(alpha, acc[2*i], t0)
 		VFMADD231PS(alpha, acc[2*i+1], t1)
 		VMOVUPS(t0, Mem{Base: c})
-		VMOVUPS(t1, Mem{Base: c, Disp: 32})
+		VMOVUPS(t1, Mem{Base: c, Disp: r.vbytes})
 		if i < mr-1 {
 			ADDQ(ldc, c)
 		}
@@ -368,7 +277,7 @@ func sgemmKernelAVX2(mr int, strided bool) {
 		VMULPS(alpha, acc[2*i], acc[2*i])
 		VMULPS(alpha, acc[2*i+1], acc[2*i+1])
 		VMOVUPS(acc[2*i], Mem{Base: c})
-		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: 32})
+		VMOVUPS(acc[2*i+1], Mem{Base: c, Disp: r.vbytes})
 		if i < mr-1 {
 			ADDQ(ldc, c)
 		}
