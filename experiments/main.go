@@ -100,6 +100,7 @@ Examples:
   go run ./experiments -plan -profile paper         what would run, what is cached, estimated time
   go run ./experiments -fit-costs                   refit the cost model behind the estimates (make costmodel)
   go run ./experiments -only coarsening             one experiment (and the runs it needs)
+  go run ./experiments -only extensions             the opt-in experiment beyond the paper (θ-coarsening, linear basis)
   go run ./experiments -profile smoke -jobs 2       the CI profile
   go run ./experiments -tables -figures             rebuild outputs from records only
   go run ./experiments -submit slurm -profile paper -cache /shared/cnet -dry-run
@@ -119,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("experiments", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		only     = fs.String("only", "", "run only the experiments whose name matches this regular expression (like go test -run)")
+		only     = fs.String("only", "", "run only the experiments whose name matches this regular expression (like go test -run); without it, every experiment but the opt-in ones (-list names them)")
 		specFile = fs.String("spec", "", "load the spec from this YAML `file` instead of the embedded specs")
 		profile  = fs.String("profile", spec.Quick, "profile: smoke (CI, seconds), quick (default) or paper (the authors' settings)")
 		jobs     = fs.Int("jobs", runtime.GOMAXPROCS(0), "runs at once; each shared run gets GOMAXPROCS/jobs nnlib threads, exclusive (timing) runs run alone with all")
@@ -215,7 +216,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return fail(2, fmt.Errorf("-only: %v", err))
 		}
 	}
-	if specs, err = harness.Select(specs, re); err != nil {
+	all := specs
+	switch {
+	case re != nil:
+		specs, err = harness.Select(specs, re)
+	case cf.runKey != "" || *specFile != "" || *show != "":
+		// A job (-run) runs the run it was submitted for, -spec loads the spec
+		// named and -show prints the run named: opt-in experiments included.
+	default:
+		specs, err = harness.Select(specs, nil) // the default selection: no opt-in experiment
+	}
+	if err != nil {
 		return fail(2, err)
 	}
 	p, err := harness.Resolve(specs, *profile)
@@ -224,6 +235,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *list {
 		harness.List(stdout, p)
+		if re == nil && *specFile == "" {
+			printOptIn(stdout, all)
+		}
 		return 0
 	}
 	if *show != "" {
@@ -325,6 +339,16 @@ func outputsStale(resultsDir string) bool {
 		return nil
 	})
 	return stale && walkErr == nil
+}
+
+// printOptIn names the opt-in experiments of specs, which the default
+// selection leaves out, and how to run one.
+func printOptIn(w io.Writer, specs []*spec.Spec) {
+	for _, s := range specs {
+		if s.OptIn {
+			fmt.Fprintf(w, "opt-in experiment %s (not run by default): go run ./experiments -only %s\n", s.Name, s.Name)
+		}
+	}
 }
 
 // specNames lists the experiments of specs.

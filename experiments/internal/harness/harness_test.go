@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -554,13 +555,38 @@ func TestPlanAndList(t *testing.T) {
 	}
 }
 
+// Select matches names like go test -run; the default selection (no
+// -only) leaves out the opt-in specs, which a matching -only selects.
 func TestSelect(t *testing.T) {
 	specs := load(t, "toy-chain.yaml", "toy-shared.yaml")
-	got, err := harness.Select(specs, regexp.MustCompile("shared"))
-	if err != nil || len(got) != 1 || got[0].Name != "toy-shared" {
-		t.Errorf("Select(shared) = %v, %v", got, err)
+	specs = append(specs, parse(t, "toy-extra.yaml", "name: toy-extra\nopt_in: true\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: 1, mode: sum}\n"))
+	tests := []struct {
+		only string // "" for the default selection
+		want []string
+	}{
+		{"", []string{"toy-chain", "toy-shared"}},
+		{"shared", []string{"toy-shared"}},
+		{"extra", []string{"toy-extra"}},
+		{"^toy-", []string{"toy-chain", "toy-shared", "toy-extra"}},
 	}
-	if _, err := harness.Select(specs, regexp.MustCompile("^nope$")); err == nil || !strings.Contains(err.Error(), "toy-chain, toy-shared") {
+	for _, tt := range tests {
+		var re *regexp.Regexp
+		if tt.only != "" {
+			re = regexp.MustCompile(tt.only)
+		}
+		got, err := harness.Select(specs, re)
+		if err != nil {
+			t.Fatalf("Select(%q): %v", tt.only, err)
+		}
+		var names []string
+		for _, s := range got {
+			names = append(names, s.Name)
+		}
+		if !slices.Equal(names, tt.want) {
+			t.Errorf("Select(%q) = %v, want %v", tt.only, names, tt.want)
+		}
+	}
+	if _, err := harness.Select(specs, regexp.MustCompile("^nope$")); err == nil || !strings.Contains(err.Error(), "toy-chain, toy-shared, toy-extra") {
 		t.Errorf("Select(nope): %v; want an error listing the experiments", err)
 	}
 }

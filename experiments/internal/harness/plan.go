@@ -46,11 +46,20 @@ type Target struct {
 // Name returns "experiment/run".
 func (t *Target) Name() string { return t.Experiment + "/" + t.Run.Name }
 
-// Select returns the specs whose name matches only (nil matches all), like
-// go test -run. No match is an error listing the experiments.
+// Select returns the specs whose name matches only, like go test -run. No
+// match is an error listing the experiments. A nil only is the default
+// selection: every spec but the opt-in ones (spec.Spec.OptIn), which run
+// only when only names them, so that the default reproduction does not pay
+// for experiments beyond the paper's claims.
 func Select(specs []*spec.Spec, only *regexp.Regexp) ([]*spec.Spec, error) {
 	if only == nil {
-		return specs, nil
+		var out []*spec.Spec
+		for _, s := range specs {
+			if !s.OptIn {
+				out = append(out, s)
+			}
+		}
+		return out, nil
 	}
 	var out []*spec.Spec
 	var names []string

@@ -21,6 +21,9 @@ func List(w io.Writer, plan *Plan) {
 		if s.Claim != "" {
 			fmt.Fprintf(w, "  (claim %s)", s.Claim)
 		}
+		if s.OptIn {
+			fmt.Fprint(w, "  (opt-in)")
+		}
 		if s.Title != "" {
 			fmt.Fprintf(w, "  %s", s.Title)
 		}

@@ -52,8 +52,12 @@ type Spec struct {
 	Claim       string // the paper claim(s) it tests, e.g. "a, b"
 	Title       string
 	Description string
-	Runs        []*RunDecl
-	shared      *Shared // where its `use` entries were looked up, for hints
+	// OptIn marks an experiment that runs only when selected by name
+	// (-only): one beyond the paper's claims, whose cost the default
+	// reproduction should not pay (`opt_in: true`; default false).
+	OptIn  bool
+	Runs   []*RunDecl
+	shared *Shared // where its `use` entries were looked up, for hints
 }
 
 // RunDecl is one entry of a spec's runs list before expansion, with its
@@ -127,7 +131,7 @@ func errorf(file string, line int, format string, args ...any) error {
 }
 
 var (
-	specKeys   = []string{"name", "claim", "title", "description", "defaults", "runs"}
+	specKeys   = []string{"name", "claim", "title", "description", "opt_in", "defaults", "runs"}
 	sharedKeys = []string{"defaults", "runs"}
 	runKeys    = []string{"name", "kind", "seed", "seeds", "params", "profiles", "matrix", "needs", "use"}
 )
@@ -159,6 +163,11 @@ func ParseUsing(file string, data []byte, shared *Shared) (*Spec, error) {
 			if *dst, err = str(file, n, k); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if n := m["opt_in"]; n != nil {
+		if s.OptIn, err = boolean(file, n, "opt_in"); err != nil {
+			return nil, err
 		}
 	}
 	if !specNameRE.MatchString(s.Name) {
@@ -428,6 +437,15 @@ func str(file string, n *yaml.Node, what string) (string, error) {
 		return "", errorf(file, n.Line, "%s: want a string", what)
 	}
 	return n.Value, nil
+}
+
+// boolean reads a YAML boolean (true or false).
+func boolean(file string, n *yaml.Node, what string) (bool, error) {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
+		return false, errorf(file, n.Line, "%s: want true or false, got %q", what, n.Value)
+	}
+	return b, nil
 }
 
 // suggest returns ` (did you mean "x"?)` for the closest valid name within

@@ -47,7 +47,9 @@ func TestParseErrors(t *testing.T) {
 		want            []string // substrings of the error
 	}{
 		{"misspelled run key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    parms: {}\n", []string{"x.yaml:5:", `unknown key "parms"`, `did you mean "params"`, "valid keys: name, kind, seed, seeds, params, profiles, matrix, needs, use"}},
-		{"misspelled spec key", "x.yaml", "name: x\ntitel: t\nruns:\n  - name: a\n    kind: toy\n", []string{"x.yaml:2:", `"titel"`, "valid keys: name, claim, title, description, defaults, runs"}},
+		{"misspelled spec key", "x.yaml", "name: x\ntitel: t\nruns:\n  - name: a\n    kind: toy\n", []string{"x.yaml:2:", `"titel"`, "valid keys: name, claim, title, description, opt_in, defaults, runs"}},
+		{"opt_in not a boolean", "x.yaml", "name: x\nopt_in: yes please\nruns:\n  - {name: a, kind: toy}\n", []string{"x.yaml:2:", "opt_in: want true or false", `"yes please"`}},
+		{"opt_in a list", "x.yaml", "name: x\nopt_in: [true]\nruns:\n  - {name: a, kind: toy}\n", []string{"x.yaml:2:", "opt_in: want true or false"}},
 		{"duplicated key", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    params:\n      steps: 1\n      steps: 2\n", []string{"x.yaml:7:", `"steps" is duplicated (first at line 6)`}},
 		{"duplicated top key", "x.yaml", "name: x\nname: y\nruns: []\n", []string{"x.yaml:2:", "duplicated"}},
 		{"bad seed", "x.yaml", "name: x\nruns:\n  - name: a\n    kind: toy\n    seed: -1\n", []string{"x.yaml:5:", "seed"}},
@@ -351,6 +353,26 @@ func TestFieldErrorAndLineOf(t *testing.T) {
 
 // TestRoundTrip: decoded parameters written back as YAML decode to the same
 // values.
+// opt_in marks a spec the default selection leaves out; absent, it is false.
+func TestOptIn(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		want bool
+	}{
+		{"name: x\nruns:\n  - {name: a, kind: toy}\n", false},
+		{"name: x\nopt_in: false\nruns:\n  - {name: a, kind: toy}\n", false},
+		{"name: x\nopt_in: true\nruns:\n  - {name: a, kind: toy}\n", true},
+	} {
+		s, err := Parse("x.yaml", []byte(tt.src))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.src, err)
+		}
+		if s.OptIn != tt.want {
+			t.Errorf("%q: OptIn = %v, want %v", tt.src, s.OptIn, tt.want)
+		}
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	s, err := Parse("demo.yaml", []byte(good))
 	if err != nil {
