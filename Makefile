@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
-.PHONY: help test slurm-test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening smoke tables figures data bench fuzz generate
+.PHONY: help test slurm-test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening extensions smoke tables figures data bench fuzz generate
 
 help:
 	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
@@ -16,7 +16,8 @@ help:
 	@echo "make figure3     the pendulum convergence test (claim a)"
 	@echo "make figure4     the CIFAR-10 manifestation sweep (claims a, b)"
 	@echo "make table1      incremental-in-depth training (claim c)"
-	@echo "make coarsening  post-training coarsening (claim d)"
+	@echo "make coarsening  post-training Nt-coarsening (claim d)"
+	@echo "make extensions  opt-in, beyond the paper: θ-coarsening vs Nt-coarsening, the piecewise-linear basis"
 	@echo "make smoke       every experiment at the smoke profile (results/smoke/)"
 	@echo "make tables figures  regenerate outputs from result records alone"
 	@echo "make data        locate and verify the datasets (CNET_DATA)"
@@ -70,6 +71,10 @@ table1:
 
 coarsening:
 	$(EXP) -profile quick -only '^coarsening$$'
+
+# Opt-in (not part of reproduce or smoke): experiments beyond the paper's claims, no verdicts.
+extensions:
+	$(EXP) -profile quick -only '^extensions$$'
 
 smoke:
 	$(EXP) -profile smoke

@@ -106,3 +106,23 @@ func TestEmbeddedSpecsParse(t *testing.T) {
 		t.Errorf("-list with the embedded specs: %d\n%s%s", code, out, errs)
 	}
 }
+
+// The opt-in extensions experiment is left out of a plain invocation (and
+// named at the end of -list), selected by -only, and its runs are found by
+// -show without -only.
+func TestOptInExperiment(t *testing.T) {
+	t.Setenv("CNET_DATA", t.TempDir())
+	const run = "extensions/theta-coarsen/rk4-classic-refined"
+	code, out, errs := runCmd(t, "-list")
+	if code != 0 || strings.Contains(out, "theta-coarsen/") || !strings.Contains(out, "opt-in experiment extensions (not run by default): go run ./experiments -only extensions") {
+		t.Errorf("-list: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCmd(t, "-list", "-only", "^extensions$")
+	if code != 0 || !strings.Contains(out, "theta-coarsen/rk4-classic-refined") || !strings.Contains(out, "train/rk4-classic-linear") || strings.Contains(out, "opt-in experiment") {
+		t.Errorf("-list -only extensions: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCmd(t, "-show", run, "-profile", "smoke")
+	if code != 0 || !strings.Contains(out, "kind: cifar-theta-coarsen") || !strings.Contains(out, "specs/extensions.yaml:") {
+		t.Errorf("-show %s: %d\n%s%s", run, code, out, errs)
+	}
+}

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -115,6 +116,52 @@ func TestSpecParameterCounts(t *testing.T) {
 			if got := p.ModelConfig().NumParams(); got != counts[name] {
 				t.Errorf("%s %s: %d parameters at K0 = %d, want %d", prof, name, got, p.K0, counts[name])
 			}
+		}
+	}
+}
+
+// The opt-in extensions experiment: left out of the default selection; its
+// piecewise-linear net is train/rk4-classic-scratch in every parameter but
+// the basis, in every profile; and the nets it shares (the refined net it
+// θ-coarsens, the piecewise-constant net it compares with) have the keys
+// they have in the paper's experiments, so they are computed once.
+func TestExtensionsSpec(t *testing.T) {
+	ext := loadSpec(t, "extensions")
+	if !ext.OptIn {
+		t.Error("extensions is not opt_in: make reproduce would run it")
+	}
+	specs := []*spec.Spec{ext}
+	for _, n := range cifarSpecs {
+		specs = append(specs, loadSpec(t, n))
+	}
+	for _, prof := range spec.Profiles {
+		plan, err := harness.Resolve(specs, prof)
+		if err != nil {
+			t.Fatalf("%s: %v", prof, err)
+		}
+		keys := map[string][]string{} // run (seed 1) → keys in every experiment
+		params := map[string]TrainParams{}
+		for _, tg := range plan.Targets {
+			if tg.Run.Seed != 1 {
+				continue
+			}
+			keys[tg.Run.Group] = append(keys[tg.Run.Group], tg.Unit.Key)
+			if p, ok := tg.Unit.Params.(*TrainParams); ok {
+				params[tg.Run.Group] = *p
+			}
+		}
+		for _, run := range []string{"train/rk4-classic-refined", "train/rk4-classic-scratch"} {
+			if ks := keys[run]; len(ks) < 2 || slices.ContainsFunc(ks, func(k string) bool { return k != ks[0] }) {
+				t.Errorf("%s: %s has keys %v, want one key in several experiments", prof, run, ks)
+			}
+		}
+		lin, con := params["train/rk4-classic-linear"], params["train/rk4-classic-scratch"]
+		if lin.Basis != "piecewise-linear" || con.Basis != "" {
+			t.Errorf("%s: bases %q and %q", prof, lin.Basis, con.Basis)
+		}
+		lin.Basis, lin.model, con.model = "", nil, nil
+		if !reflect.DeepEqual(lin, con) {
+			t.Errorf("%s: the piecewise-linear net differs from train/rk4-classic-scratch beyond its basis:\n%+v\n%+v", prof, lin, con)
 		}
 	}
 }

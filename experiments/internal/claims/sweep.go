@@ -77,11 +77,7 @@ func (p *SweepParams) Validate() error {
 		return spec.Invalid("time_repeats", nil, "timing takes the median of the timed passes and needs time_repeats ≥ %d, got %d (set time_repeats: %d or more, or time: false)",
 			minTimeRepeats, p.TimeRepeats, minTimeRepeats)
 	}
-	n := ds.classes * p.EvalPerClass
-	if p.EvalPerClass == 0 {
-		n = ds.classes * ds.testPerClass
-	}
-	if p.Time && p.TimeImages > n {
+	if n := testImages(p.Dataset, p.EvalPerClass); p.Time && p.TimeImages > n {
 		return spec.Invalid("time_images", nil, "want at most the %d images of the evaluation subset, got %d", n, p.TimeImages)
 	}
 	tabs := make([]*integrators.Tableau, len(p.Schemes))
@@ -136,7 +132,7 @@ func (sweepKind) Name() string { return "cifar-sweep" }
 func (sweepKind) Version() int              { return 3 }
 func (sweepKind) NewParams() harness.Params { return &SweepParams{} }
 
-// Exclusive: the sweeps of the coarsening study time inference. (A kind's
+// Exclusive: the sweeps of the Nt-coarsening study (claim d) time inference. (A kind's
 // exclusivity cannot depend on its parameters, so every sweep runs alone;
 // on 2 cores it loses little.)
 func (sweepKind) Exclusive() bool { return true }
@@ -147,11 +143,7 @@ func (sweepKind) Dataset(p harness.Params) string { return fingerprint(p.(*Sweep
 // images evaluated and timed (the warm-up pass included).
 func (sweepKind) Work(p harness.Params) (string, float64) {
 	s := p.(*SweepParams)
-	ds := imageDatasets[s.Dataset]
-	n := ds.classes * s.EvalPerClass
-	if s.EvalPerClass == 0 {
-		n = ds.classes * ds.testPerClass
-	}
+	n := testImages(s.Dataset, s.EvalPerClass)
 	if s.Time {
 		n += s.TimeImages * (s.TimeRepeats + 1)
 	}
@@ -170,12 +162,9 @@ func (sweepKind) Work(p harness.Params) (string, float64) {
 
 func (sweepKind) Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {
 	p := env.Params.(*SweepParams)
-	if len(env.Needs) != 1 {
-		return nil, fmt.Errorf("cifar-sweep: run %q must need exactly one cifar-train run, it needs %d", env.Run, len(env.Needs))
-	}
-	dep := env.Needs[0]
-	if dep.Record.Kind != "cifar-train" {
-		return nil, fmt.Errorf("cifar-sweep: run %q needs %q of kind %q, want a cifar-train run", env.Run, dep.Run, dep.Record.Kind)
+	dep, err := trainedModel(env, "cifar-sweep")
+	if err != nil {
+		return nil, err
 	}
 	split, err := loadDataset(p.Dataset)
 	if err != nil {

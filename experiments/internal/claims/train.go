@@ -46,6 +46,11 @@ type TrainParams struct {
 	Scheme        string  `yaml:"scheme" json:"scheme"`                   // training tableau
 	K0            int     `yaml:"k0" json:"k0"`                           // initial pieces (and steps) per block
 	KnotRule      string  `yaml:"knot_rule" json:"knot_rule"`             // "next-piece" (the authors' runs) or "own-piece"
+	// Basis of θ(t): left out (the zero value) for the paper's
+	// piecewise-constant basis, or "piecewise-linear" (odenet.PiecewiseLinear).
+	// Optional and omitted from the key when empty, so the runs written
+	// before it existed keep their keys.
+	Basis string `yaml:"basis" json:"basis,omitempty" spec:"optional"`
 
 	// Refinement (incremental-in-depth training).
 	RefineEpochs   []int   `yaml:"refine_epochs" json:"refine_epochs"`       // K → 2K at the start of these 0-based epochs
@@ -66,7 +71,7 @@ type TrainParams struct {
 	EvalEvery int `yaml:"eval_every" json:"eval_every"` // evaluate after epoch 0, after every eval_every-th epoch, after the last and right after each refinement
 	EvalBatch int `yaml:"eval_batch" json:"eval_batch"`
 
-	// model holds Stem, Unit, Scheme and KnotRule parsed, once, by Validate;
+	// model holds Stem, Unit, Scheme, KnotRule and Basis parsed, once, by Validate;
 	// the names above stay the parameters' spec and key form.
 	model *modelChoice
 }
@@ -77,6 +82,7 @@ type modelChoice struct {
 	unit   odenet.Unit
 	scheme *integrators.Tableau
 	rule   integrators.KnotRule
+	basis  odenet.Basis
 }
 
 // parseModel parses the model's named choices, each error a
@@ -96,7 +102,27 @@ func (p *TrainParams) parseModel() (*modelChoice, error) {
 	if m.rule, err = integrators.ParseKnotRule(p.KnotRule); err != nil {
 		return nil, spec.Invalid("knot_rule", integrators.KnotRuleNames(), "unknown knot rule %q", p.KnotRule)
 	}
+	if m.basis, err = parseBasis(p.Basis); err != nil {
+		return nil, err
+	}
 	return &m, nil
+}
+
+// parseBasis parses the basis parameter: empty for the paper's
+// piecewise-constant basis, else the name of another one. Written out,
+// "piecewise-constant" is rejected: the same net would get a second key.
+func parseBasis(name string) (odenet.Basis, error) {
+	if name == "" {
+		return odenet.PiecewiseConstant, nil
+	}
+	b, err := odenet.ParseBasis(name)
+	if err != nil {
+		return 0, spec.Invalid("basis", odenet.BasisNames(), "unknown basis %q (leave basis out for the paper's piecewise-constant one)", name)
+	}
+	if b == odenet.PiecewiseConstant {
+		return 0, spec.Invalid("basis", []string{odenet.PiecewiseLinear.String()}, "leave basis out for the paper's %s basis: written out, the same net would get a second run key", name)
+	}
+	return b, nil
 }
 
 // choices returns the parsed model choices: Validate's, or (for parameters
@@ -199,7 +225,7 @@ func (p *TrainParams) ModelConfig() odenet.Config {
 	m := p.choices()
 	return odenet.Config{
 		Width: p.Width, Classes: imageDatasets[p.Dataset].classes, InChannels: 3, Pieces: p.K0, Steps: p.K0,
-		Scheme: m.scheme, KnotRule: m.rule, Unit: m.unit, Stem: m.stem,
+		Basis: m.basis, Scheme: m.scheme, KnotRule: m.rule, Unit: m.unit, Stem: m.stem,
 		SkipInit: p.SkipInit, SkipInitValue: float32(p.SkipInitValue), Epsilon: p.Epsilon, FinalBN: p.FinalBN,
 	}
 }
@@ -252,7 +278,9 @@ type trainKind struct{}
 func (trainKind) Name() string { return "cifar-train" }
 
 // Version 2: the drop_last parameter. Version 3: stride-1 3×3
-// convolutions run as Winograd F(2×2, 3×3) in nnlib (other rounding).
+// convolutions run as Winograd F(2×2, 3×3) in nnlib (other rounding). The
+// optional basis parameter came later without a new version: left out, it
+// changes neither the key nor the computation.
 func (trainKind) Version() int              { return 3 }
 func (trainKind) NewParams() harness.Params { return &TrainParams{} }
 
@@ -266,6 +294,9 @@ func (trainKind) Work(p harness.Params) (string, float64) {
 	t := p.(*TrainParams)
 	class := fmt.Sprintf("cifar-train %s a=%d stem=%s unit=%s %s k0=%d refine=%v/%d batch=%d",
 		t.Dataset, t.Width, t.Stem, t.Unit, t.Scheme, t.K0, t.RefineEpochs, t.Epochs, t.Batch)
+	if t.Basis != "" { // the piecewise-constant class keeps its name (and its measured costs)
+		class += " basis=" + t.Basis
+	}
 	return class, float64(t.Epochs * t.StepsPerEpoch())
 }
 

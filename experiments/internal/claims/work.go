@@ -1,10 +1,12 @@
 package claims
 
 import (
+	"math/big"
 	"slices"
 
 	"github.com/continuousnet/repro/experiments/internal/harness"
 	"github.com/continuousnet/repro/integrators"
+	"github.com/continuousnet/repro/nnlib/odenet"
 )
 
 // The work of a run, for -plan's cost model (harness.WorkCounter). A CIFAR
@@ -43,8 +45,10 @@ func (trainKind) WorkParts(hp harness.Params) []harness.Work {
 	if err != nil {
 		return nil
 	}
+	basis, _ := parseBasis(p.Basis) // Validate has checked it; the zero value is the paper's basis
 	ds := imageDatasets[p.Dataset]
-	perImage := func(k int) float64 { return float64(odeBlocks*tab.Stages()*k) * widthScale(p.Width) }
+	// Training runs at Nt = K.
+	perImage := func(k int) float64 { return odeBlocks * blockUnits(tab, basis, k, k) * widthScale(p.Width) }
 	images := func(perClass, all int) float64 {
 		if perClass == 0 {
 			return float64(ds.classes * all)
@@ -82,11 +86,7 @@ func (trainKind) WorkParts(hp harness.Params) []harness.Work {
 // does not know its model's width; it counts the reference width's.
 func (sweepKind) WorkParts(hp harness.Params) []harness.Work {
 	s := hp.(*SweepParams)
-	ds := imageDatasets[s.Dataset]
-	n := float64(ds.classes * s.EvalPerClass)
-	if s.EvalPerClass == 0 {
-		n = float64(ds.classes * ds.testPerClass)
-	}
+	n := float64(testImages(s.Dataset, s.EvalPerClass))
 	if s.Time {
 		n += float64(s.TimeImages * (s.TimeRepeats + 1))
 	}
@@ -99,6 +99,57 @@ func (sweepKind) WorkParts(hp harness.Params) []harness.Work {
 		for _, nt := range s.Nts {
 			w.Items += n
 			w.Units += n * float64(odeBlocks*tab.Stages()*nt)
+		}
+	}
+	return []harness.Work{w}
+}
+
+// blockUnits is the work, in unit evaluations, of one forward pass of an
+// image through one ODE block of K pieces integrated with Nt steps of tab:
+// stages × Nt with the piecewise-constant basis. With the piecewise-linear
+// basis a stage whose time t = (n + c_i)/Nt falls between two nodes j/K
+// evaluates its convolutions at both nodes and blends them (odenet's
+// blend), so it counts twice; a stage on a node counts once. (RK4-classic
+// at Nt = K: stages at c = 0 and 1 sit on nodes, the two at c = ½ do not,
+// so 6 where the piecewise-constant basis counts 4.) Computed exactly from
+// the tableau's rational nodes, as odenet places the stages.
+func blockUnits(tab *integrators.Tableau, basis odenet.Basis, k, nt int) float64 {
+	if basis != odenet.PiecewiseLinear {
+		return float64(tab.Stages() * nt)
+	}
+	end := big.NewRat(int64(k), 1)
+	n := 0
+	for step := range nt {
+		for i := range tab.Stages() {
+			x := new(big.Rat).Add(big.NewRat(int64(step), 1), tab.CRat(i))
+			x.Mul(x, big.NewRat(int64(k), int64(nt))) // t·K: node j at j
+			if x.IsInt() || x.Cmp(end) >= 0 {
+				n++
+			} else {
+				n += 2
+			}
+		}
+	}
+	return float64(n)
+}
+
+// WorkParts: per net (the trained one and one per mode) and Nt, one pass
+// over the evaluation subset and the timed passes (a warm-up and
+// time_repeats) over time_images. The kind does not know its model's
+// width, basis or K: it counts the reference width's piecewise-constant
+// units (stages × Nt per block), as the sweep does.
+func (thetaCoarsenKind) WorkParts(hp harness.Params) []harness.Work {
+	p := hp.(*ThetaCoarsenParams)
+	tab, err := integrators.Builtin(p.Scheme)
+	if err != nil {
+		return nil
+	}
+	n := float64(testImages(p.Dataset, p.EvalPerClass) + p.TimeImages*(p.TimeRepeats+1))
+	w := harness.Work{Class: "cifar-eval"}
+	for range 1 + len(p.Modes) {
+		for _, nt := range p.Nts {
+			w.Items += n
+			w.Units += n * odeBlocks * blockUnits(tab, odenet.PiecewiseConstant, 1, nt)
 		}
 	}
 	return []harness.Work{w}

@@ -16,6 +16,8 @@ func TestWorkParts(t *testing.T) {
 	}
 	smoke := quick("euler", 1, nil)
 	smoke.Width, smoke.DropLast = 4, false
+	linear := quick("rk4-classic", 4, nil)
+	linear.Basis = "piecewise-linear"
 	tests := []struct {
 		name string
 		kind harness.WorkCounter
@@ -41,6 +43,17 @@ func TestWorkParts(t *testing.T) {
 		{"sweep", sweepKind{}, &SweepParams{Dataset: "cifar10", EvalPerClass: 10, Schemes: []string{"euler", "rk4-38"}, Nts: []int{1, 2},
 			Time: true, TimeImages: 32, TimeRepeats: 5}, []harness.Work{
 			{Class: "cifar-eval", Items: 4 * 292, Units: 292 * 3 * (1 + 2 + 4 + 8)}}},
+		// The piecewise-linear basis: RK4-classic at Nt = K = 4 evaluates the
+		// convolutions of its two c = ½ stages at two nodes: 24 units per
+		// block where the piecewise-constant basis counts 16.
+		{"rk4 K = 4 piecewise-linear", trainKind{}, linear, []harness.Work{
+			{Class: "cifar-train", Items: 74880, Units: 74880 * 3 * 24, Metric: "train_seconds"},
+			{Class: "cifar-eval", Items: 18000, Units: 18000 * 3 * 24}}},
+		// The trained net and two θ-coarsened ones, each at Nt = 1 and 2:
+		// 100 images plus 32 × (5 + 1) timed per (net, Nt), at 3 × 4 × Nt.
+		{"theta-coarsen", thetaCoarsenKind{}, &ThetaCoarsenParams{Dataset: "cifar10", EvalPerClass: 10, Scheme: "rk4-classic",
+			Modes: []string{"average", "sample"}, Nts: []int{1, 2}, TimeImages: 32, TimeRepeats: 5}, []harness.Work{
+			{Class: "cifar-eval", Items: 3 * 2 * 292, Units: 3 * 292 * 3 * 4 * (1 + 2)}}},
 		{"pendulum", pendulumKind{}, &PendulumParams{Iters: 100, Batch: 10,
 			Trainings: []pendulum.Training{{Scheme: "euler"}, {Scheme: "rk4-38"}}}, []harness.Work{
 			{Class: "pendulum", Items: 2000, Units: 1000 * (1 + 4), KernelFree: true}}},
@@ -64,7 +77,7 @@ func TestWorkParts(t *testing.T) {
 // Every kind the specs use says how much work it is, so -plan can estimate
 // every run of every profile.
 func TestEveryKindCountsItsWork(t *testing.T) {
-	for _, name := range []string{"cifar-train", "cifar-sweep", "pendulum", "summary-b", "summary-c", "summary-d"} {
+	for _, name := range []string{"cifar-train", "cifar-sweep", "cifar-theta-coarsen", "pendulum", "summary-b", "summary-c", "summary-d"} {
 		k, ok := harness.Lookup(name)
 		if !ok {
 			t.Fatalf("kind %s not registered", name)
