@@ -45,6 +45,7 @@ const (
 	expConsistency = "rk-consistency"
 	expIncremental = "incremental-training"
 	expCoarsening  = "coarsening"
+	expExtensions  = "extensions" // opt-in, beyond the paper: tables, no verdicts
 )
 
 // Regenerate writes verdicts.md and verdicts.csv into opts.ResultsDir, and
@@ -73,7 +74,7 @@ func Regenerate(opts Options, recs []*record.Record) (*Summary, error) {
 		w.file(filepath.Join(opts.ResultsDir, "seeds.csv"), perSeedTable(ix.groups).csv())
 	}
 
-	for _, gen := range []func(*index, *writer, Options){genFigure3, genFigure4, genTable1, genCoarsening} {
+	for _, gen := range []func(*index, *writer, Options){genFigure3, genFigure4, genTable1, genCoarsening, genExtensions} {
 		gen(ix, w, opts)
 		if w.err != nil {
 			return s, w.err

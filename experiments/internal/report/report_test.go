@@ -91,7 +91,8 @@ func TestGoldenTables(t *testing.T) {
 			names = append(names, filepath.Base(f))
 		}
 	}
-	want := []string{"coarsening.csv", "coarsening.md", "figure4.csv", "figure4.md", "oscillator.csv", "oscillator.md",
+	want := []string{"coarsening.csv", "coarsening.md", "extensions-basis.csv", "extensions-basis.md",
+		"extensions-coarsening.csv", "extensions-coarsening.md", "figure4.csv", "figure4.md", "oscillator.csv", "oscillator.md",
 		"table1.csv", "table1.md", "verdicts.csv", "verdicts.md"}
 	slices.Sort(names)
 	if !slices.Equal(names, want) {
