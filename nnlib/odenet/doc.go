@@ -41,18 +41,20 @@
 // [integrators.OwnPiece] gives the intended semantics: with Nt = K every
 // stage of step n reads piece n.
 //
-// # Manifestation, refinement, coarsening
+// # Manifestation, refinement, θ-coarsening
 //
 // A trained [Net] stores only θ (and BatchNorm state); the scheme, Nt and
 // knot rule are a runtime setting ([Net.SetScheme], [Net.SetSteps],
-// [Net.SetKnotRule]) that touches no parameter. [Net.Refine] maps K → 2K by
+// [Net.SetKnotRule]) that touches no parameter; Nt < K is Nt-coarsening
+// (fewer steps, θ untouched). [Net.Refine] maps K → 2K by
 // copying every piece into two (optionally multiplying conv weights and
 // biases of the ODE blocks by 1 + v·N(0,1)) and doubles Nt; with v = 0 the
 // refined net computes bit for bit what the original computed at every
-// (scheme, Nt). [Net.Coarsen] maps 2K → K by averaging pairs or sampling
-// every other piece; coarsen(refine(θ)) = θ exactly. For the
-// piecewise-linear basis refinement inserts the midpoints of the nodes and
-// coarsening drops every other node.
+// (scheme, Nt). [Net.Coarsen] is θ-coarsening: it maps θ from 2K to K
+// pieces by averaging pairs or sampling every other piece, and halves Nt;
+// coarsen(refine(θ)) = θ exactly. For the piecewise-linear basis
+// refinement inserts the midpoints of the nodes and θ-coarsening drops
+// every other node.
 //
 // # The network
 //
@@ -66,6 +68,5 @@
 // # Baselines
 //
 // The same network with Euler and Nt = K is a ResNet (pre-activation,
-// with SkipInit and residual scale ε/K). [ResNetV2] is the authors'
-// separate post-v1 baseline (conv-ReLU-BN blocks, depth 6n+2).
+// with SkipInit and residual scale ε/K): the ResNet of every comparison.
 package odenet

@@ -97,7 +97,7 @@ func New(cfg Config, r *rng.Stream) (*Net, error) {
 }
 
 // Config returns the current configuration: Pieces, Steps, Scheme and
-// KnotRule follow refinement, coarsening and manifestation changes.
+// KnotRule follow refinement, θ-coarsening and manifestation changes.
 func (m *Net) Config() Config { return m.cfg }
 
 // Blocks returns the three ODE blocks.
@@ -125,8 +125,8 @@ func (m *Net) SetScheme(tab *integrators.Tableau) {
 	m.replan()
 }
 
-// SetSteps changes Nt (≥ 1) of every ODE block; Nt < K coarsens by
-// evaluation only.
+// SetSteps changes Nt (≥ 1) of every ODE block; Nt < K is Nt-coarsening:
+// fewer steps, θ(t) untouched (θ-coarsening is Coarsen).
 func (m *Net) SetSteps(nt int) {
 	if nt < 1 {
 		panic(fmt.Sprintf("odenet.Net.SetSteps: Nt = %d, want ≥ 1", nt))

@@ -26,7 +26,7 @@ type RefineOptions struct {
 	KeepOptimizerState bool
 }
 
-// CoarsenMode is how Net.Coarsen maps two pieces to one.
+// CoarsenMode is how Net.Coarsen (θ-coarsening) maps two pieces to one.
 type CoarsenMode int
 
 const (
@@ -50,11 +50,11 @@ func ParseCoarsenMode(name string) (CoarsenMode, error) {
 	return v, nil
 }
 
-// CoarsenModeNames returns the valid names of a coarsening mode, in value order.
+// CoarsenModeNames returns the valid names of a θ-coarsening mode, in value order.
 func CoarsenModeNames() []string { return coarsenModeNames.All() }
 
-// coarsenModeNames names the coarsening modes (in value order).
-var coarsenModeNames = enum.New[CoarsenMode]("coarsening mode", "average", "sample")
+// coarsenModeNames names the θ-coarsening modes (in value order).
+var coarsenModeNames = enum.New[CoarsenMode]("θ-coarsening mode", "average", "sample")
 
 // CoarsenOptions control Net.Coarsen.
 type CoarsenOptions struct {
@@ -104,13 +104,14 @@ func (m *Net) Refine(opt nnlib.Optimizer, o RefineOptions) error {
 	return nil
 }
 
-// Coarsen maps θ from K to K/2 pieces in every ODE block (K must be even)
-// and halves Nt (rounding up). Piecewise-constant basis: pairs of pieces
-// are averaged or every other piece is sampled (o.Mode). Piecewise-linear
+// Coarsen is θ-coarsening: it maps θ from K to K/2 pieces in every ODE
+// block (K must be even) and halves Nt (rounding up). Piecewise-constant
+// basis: pairs of pieces are averaged or every other piece is sampled
+// (o.Mode). Piecewise-linear
 // basis: every other node is dropped (θ'_j = θ_2j) whatever the mode;
 // BatchNorm pieces follow o.Mode. Coarsen after Refine with Noise = 0
-// restores θ exactly. Coarsening by evaluation only (Nt < K with the same
-// θ) needs no call here: use SetSteps.
+// restores θ exactly. Nt-coarsening (Nt < K with the same θ, fewer steps
+// at inference) needs no call here: use SetSteps.
 //
 // opt (nil for none) is Reset unless o.KeepOptimizerState.
 func (m *Net) Coarsen(opt nnlib.Optimizer, o CoarsenOptions) error {

@@ -498,7 +498,7 @@ func minMax(v []float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// ---- coarsening (claim d) ----
+// ---- coarsening (claim d): Nt-coarsening, the trained θ(t) at fewer steps ----
 
 func genCoarsening(ix *index, w *writer, o Options) {
 	var rec *record.Record
