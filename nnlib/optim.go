@@ -2,7 +2,7 @@ package nnlib
 
 import (
 	"fmt"
-	"math"
+	"maps"
 	"slices"
 	"strings"
 
@@ -97,7 +97,7 @@ func (o *SGD) Step(ps []*Param) {
 // State returns the momentum buffers as slots "<param>/momentum".
 func (o *SGD) State() OptimizerState {
 	st := OptimizerState{Kind: "sgd", LR: o.lr, Step: o.steps}
-	for _, name := range sortedKeys(o.bufs) {
+	for _, name := range slices.Sorted(maps.Keys(o.bufs)) {
 		b := o.bufs[name]
 		st.Slots = append(st.Slots, NamedTensor{Name: name + "/momentum", Shape: []int{len(b)}, Data: slices.Clone(b)})
 	}
@@ -119,107 +119,6 @@ func (o *SGD) SetState(st OptimizerState) error {
 		o.bufs[name] = slices.Clone(s.Data)
 	}
 	return nil
-}
-
-// Adam is the Adam optimizer with PyTorch's semantics (L2 weight decay added
-// to the gradient, bias-corrected moments, eps outside the square root):
-//
-//	g += wd·p; m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²
-//	p -= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps)
-type Adam struct {
-	lr, Beta1, Beta2, Eps, WeightDecay float64
-	m, v                               map[string][]float32
-	steps                              int64
-}
-
-// NewAdam returns Adam with β = (0.9, 0.999), eps 1e-8 and the given weight
-// decay.
-func NewAdam(lr, weightDecay float64) *Adam {
-	a := &Adam{lr: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay}
-	a.Reset()
-	return a
-}
-
-// LR returns the learning rate.
-func (o *Adam) LR() float64 { return o.lr }
-
-// SetLR sets the learning rate.
-func (o *Adam) SetLR(lr float64) { o.lr = lr }
-
-// Reset drops the moments and the step count.
-func (o *Adam) Reset() { o.m, o.v, o.steps = map[string][]float32{}, map[string][]float32{}, 0 }
-
-// Step applies one update.
-func (o *Adam) Step(ps []*Param) {
-	o.steps++
-	t := float64(o.steps)
-	bc1 := 1 - math.Pow(o.Beta1, t)
-	bc2 := math.Sqrt(1 - math.Pow(o.Beta2, t))
-	b1, b2 := float32(o.Beta1), float32(o.Beta2)
-	step := float32(o.lr / bc1)
-	sb2, eps, wd := float32(bc2), float32(o.Eps), float32(o.WeightDecay)
-	for _, p := range ps {
-		m, ok := o.m[p.Name]
-		if !ok {
-			m = make([]float32, len(p.Data))
-			o.m[p.Name] = m
-			o.v[p.Name] = make([]float32, len(p.Data))
-		}
-		if len(m) != len(p.Data) {
-			panic(fmt.Sprintf("nnlib.Adam.Step: moments of %s have %d elements, parameter %d (call Reset after resizing)", p.Name, len(m), len(p.Data)))
-		}
-		v := o.v[p.Name]
-		for i, g := range p.Grad {
-			g += wd * p.Data[i]
-			m[i] = b1*m[i] + (1-b1)*g
-			v[i] = b2*v[i] + (1-b2)*g*g
-			p.Data[i] -= step * m[i] / (float32(math.Sqrt(float64(v[i])))/sb2 + eps)
-		}
-	}
-}
-
-// State returns the moments as slots "<param>/m" and "<param>/v".
-func (o *Adam) State() OptimizerState {
-	st := OptimizerState{Kind: "adam", LR: o.lr, Step: o.steps}
-	for _, name := range sortedKeys(o.m) {
-		st.Slots = append(st.Slots,
-			NamedTensor{Name: name + "/m", Shape: []int{len(o.m[name])}, Data: slices.Clone(o.m[name])},
-			NamedTensor{Name: name + "/v", Shape: []int{len(o.v[name])}, Data: slices.Clone(o.v[name])})
-	}
-	return st
-}
-
-// SetState restores a state from State.
-func (o *Adam) SetState(st OptimizerState) error {
-	if st.Kind != "adam" {
-		return fmt.Errorf("nnlib: Adam cannot restore optimizer state of kind %q", st.Kind)
-	}
-	o.Reset()
-	o.lr, o.steps = st.LR, st.Step
-	for _, s := range st.Slots {
-		if name, ok := strings.CutSuffix(s.Name, "/m"); ok && name != "" {
-			o.m[name] = slices.Clone(s.Data)
-		} else if name, ok := strings.CutSuffix(s.Name, "/v"); ok && name != "" {
-			o.v[name] = slices.Clone(s.Data)
-		} else {
-			return fmt.Errorf("nnlib: Adam state has unknown slot %q", s.Name)
-		}
-	}
-	for name := range o.m {
-		if len(o.v[name]) != len(o.m[name]) {
-			return fmt.Errorf("nnlib: Adam state for %q has mismatched m and v", name)
-		}
-	}
-	return nil
-}
-
-func sortedKeys(m map[string][]float32) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // LRStep multiplies the learning rate by Factor once epoch AfterEpoch
