@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/signal"
 	"path"
@@ -38,6 +39,7 @@ import (
 	"github.com/continuousnet/repro/experiments/internal/slurm"
 	"github.com/continuousnet/repro/experiments/internal/spec"
 	"github.com/continuousnet/repro/nnlib"
+	"github.com/continuousnet/repro/paper"
 
 	// The kinds register themselves from their packages' init functions.
 	_ "github.com/continuousnet/repro/experiments/internal/claims"
@@ -54,8 +56,22 @@ func regenerate(w io.Writer, profile, resultsDir, figuresDir string, recs []*rec
 	if err != nil {
 		return err
 	}
-	return report.PrintSummary(w, s.Verdicts, experiments, displayPath(filepath.Join(resultsDir, "verdicts.md")),
-		displayPath(filepath.Join(resultsDir, "verdicts.csv")))
+	if err := report.PrintSummary(w, s.Verdicts, experiments, displayPath(filepath.Join(resultsDir, "verdicts.md")),
+		displayPath(filepath.Join(resultsDir, "verdicts.csv"))); err != nil {
+		return err
+	}
+	// An experiment without verdict rows (the opt-in extensions) names its
+	// tables instead.
+	for _, e := range slices.Sorted(maps.Keys(s.Tables)) {
+		judged := slices.ContainsFunc(s.Verdicts, func(v paper.Verdict) bool { return v.Experiment == e })
+		if judged || (experiments != nil && !slices.Contains(experiments, e)) {
+			continue
+		}
+		for _, t := range s.Tables[e] {
+			fmt.Fprintf(w, "%s (no verdicts): %s\n", e, displayPath(t))
+		}
+	}
+	return nil
 }
 
 // displayPath is path relative to the working directory when it lies below

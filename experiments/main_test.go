@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/continuousnet/repro/experiments/internal/harness/toykind"
+	"github.com/continuousnet/repro/experiments/internal/record"
 )
 
 func init() { toykind.Register() }
@@ -124,5 +125,41 @@ func TestOptInExperiment(t *testing.T) {
 	code, out, errs = runCmd(t, "-show", run, "-profile", "smoke")
 	if code != 0 || !strings.Contains(out, "kind: cifar-theta-coarsen") || !strings.Contains(out, "specs/extensions.yaml:") {
 		t.Errorf("-show %s: %d\n%s%s", run, code, out, errs)
+	}
+}
+
+// After a run, an experiment without verdict rows (extensions) names its
+// tables where the claims print their verdict lines; one with verdicts
+// does not.
+func TestRegenerateNamesTablesWithoutVerdicts(t *testing.T) {
+	recs, err := record.ReadDir(filepath.Join("internal", "report", "testdata", "records"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	res, figs := filepath.Join(dir, "results"), filepath.Join(dir, "figures")
+	for _, tt := range []struct {
+		experiments []string
+		want        []string
+		not         []string
+	}{
+		{[]string{"extensions"}, []string{"extensions (no verdicts): " + filepath.Join(res, "extensions-coarsening.md"),
+			"extensions (no verdicts): " + filepath.Join(res, "extensions-basis.md")}, []string{"claim "}},
+		{[]string{"coarsening"}, []string{"claim d:"}, []string{"(no verdicts)"}},
+	} {
+		var b bytes.Buffer
+		if err := regenerate(&b, "quick", res, figs, recs, tt.experiments); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%v: output lacks %q:\n%s", tt.experiments, w, b.String())
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(b.String(), n) {
+				t.Errorf("%v: output has %q:\n%s", tt.experiments, n, b.String())
+			}
+		}
 	}
 }

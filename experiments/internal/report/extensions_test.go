@@ -3,7 +3,6 @@ package report
 import (
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/continuousnet/repro/experiments/internal/record"
@@ -33,7 +32,8 @@ func TestCoarseningKind(t *testing.T) {
 
 // The extensions tables appear only with the records they compare: no
 // θ-coarsening record, no θ-coarsening table; no piecewise-linear net, no
-// basis table. Their notes say there are no verdicts.
+// basis table. Summary.Tables lists each experiment's Markdown tables, and
+// the extensions tables' notes say there are no verdicts.
 func TestExtensionsTablesNeedTheirRecords(t *testing.T) {
 	all := readRecords(t)
 	drop := func(run string) []*record.Record {
@@ -52,14 +52,18 @@ func TestExtensionsTablesNeedTheirRecords(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, s := regenerate(t, "quick", tt.recs)
 			var got []string
-			for _, f := range s.Files {
-				if b := filepath.Base(f); strings.HasPrefix(b, "extensions-") && strings.HasSuffix(b, ".md") {
-					got = append(got, b)
+			for _, f := range s.Tables[expExtensions] {
+				if !slices.Contains(s.Files, f) {
+					t.Errorf("%s: in Summary.Tables, not in Summary.Files", f)
 				}
+				got = append(got, filepath.Base(f))
 			}
 			slices.Sort(got)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("tables %v, want %v", got, tt.want)
+			}
+			if got := s.Tables[expCoarsening]; len(got) != 1 || filepath.Base(got[0]) != "coarsening.md" {
+				t.Errorf("coarsening tables %v, want coarsening.md", got)
 			}
 		})
 	}

@@ -37,6 +37,10 @@ type Options struct {
 type Summary struct {
 	Verdicts []paper.Verdict
 	Files    []string // paths written, in the order written
+	// Tables lists, per experiment, the Markdown tables written for it:
+	// what an experiment without verdict rows (the opt-in extensions)
+	// shows a reader instead.
+	Tables map[string][]string
 }
 
 // Experiment names (spec names) whose records the report reads.
@@ -61,7 +65,7 @@ func Regenerate(opts Options, recs []*record.Record) (*Summary, error) {
 		return nil, fmt.Errorf("report: ResultsDir and FiguresDir are required (got %q, %q)", opts.ResultsDir, opts.FiguresDir)
 	}
 	ix := newIndex(opts.Profile, recs)
-	s := &Summary{Verdicts: paper.JudgeSeeds(sortEntries(paper.ForProfile(opts.Profile)), ix.lookup)}
+	s := &Summary{Verdicts: paper.JudgeSeeds(sortEntries(paper.ForProfile(opts.Profile)), ix.lookup), Tables: map[string][]string{}}
 	w := &writer{sum: s}
 
 	md, csvb, err := verdictTables(opts.Profile, s.Verdicts)
@@ -74,8 +78,12 @@ func Regenerate(opts Options, recs []*record.Record) (*Summary, error) {
 		w.file(filepath.Join(opts.ResultsDir, "seeds.csv"), perSeedTable(ix.groups).csv())
 	}
 
-	for _, gen := range []func(*index, *writer, Options){genFigure3, genFigure4, genTable1, genCoarsening, genExtensions} {
-		gen(ix, w, opts)
+	for _, g := range []struct {
+		exp string
+		gen func(*index, *writer, Options)
+	}{{expIntegrators, genFigure3}, {expConsistency, genFigure4}, {expIncremental, genTable1}, {expCoarsening, genCoarsening}, {expExtensions, genExtensions}} {
+		w.exp = g.exp
+		g.gen(ix, w, opts)
 		if w.err != nil {
 			return s, w.err
 		}
@@ -89,10 +97,12 @@ func sortEntries(es []paper.Entry) []paper.Entry {
 	return es
 }
 
-// writer writes files atomically and remembers the first error.
+// writer writes files atomically and remembers the first error; exp is the
+// experiment whose outputs it writes.
 type writer struct {
 	sum *Summary
 	err error
+	exp string
 }
 
 func (w *writer) file(path string, data []byte) {
@@ -118,6 +128,9 @@ func (w *writer) table(dir, name string, t *table) {
 	}
 	w.file(filepath.Join(dir, name+".md"), md)
 	w.file(filepath.Join(dir, name+".csv"), t.csv())
+	if w.err == nil {
+		w.sum.Tables[w.exp] = append(w.sum.Tables[w.exp], filepath.Join(dir, name+".md"))
+	}
 }
 
 // index gives access to the records of one profile. exp lists, per
