@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -35,5 +36,19 @@ func TestRunUnknownKey(t *testing.T) {
 	code, out, errs := runCmd(t, "-spec", "internal/harness/testdata/toy-chain.yaml", "-run", "feed", "-cache", t.TempDir())
 	if code != 1 || !strings.Contains(errs, "no run of profile quick has the key feed") {
 		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestRunOutsideCheckout: a worker runs in the cache, outside any checkout,
+// with the spec file copied there: the missing repository root is no error.
+func TestRunOutsideCheckout(t *testing.T) {
+	spec, err := filepath.Abs("internal/harness/testdata/toy-chain.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	code, out, errs := runCmd(t, "-spec", spec, "-run", "feed", "-cache", t.TempDir())
+	if code != 1 || strings.Contains(errs, "go.mod") || !strings.Contains(errs, "has the key feed") {
+		t.Errorf("exit %d, want 1 and the unknown key (not a missing go.mod)\n%s%s", code, out, errs)
 	}
 }

@@ -191,9 +191,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, err)
 	}
-	root, err := provenance.RepoRoot(wd)
-	if err != nil && cf.runKey == "" { // a job runs in the cache, outside any checkout
-		return fail(1, err)
+	// A job runs in the cache, outside any checkout: its missing root is no
+	// error (and must not linger in err for the checks below).
+	root, rootErr := provenance.RepoRoot(wd)
+	if rootErr != nil && cf.runKey == "" {
+		return fail(1, rootErr)
 	}
 	resultsDir, figuresDir := harness.ProfileDirs(root, *profile)
 
