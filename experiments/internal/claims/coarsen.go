@@ -60,15 +60,10 @@ type ThetaCoarsenParams struct {
 // Validate checks every value and name, and keeps the parsed scheme and
 // modes.
 func (p *ThetaCoarsenParams) Validate() error {
-	ds, ok := imageDatasets[p.Dataset]
-	if !ok {
-		return spec.Invalid("dataset", datasetNames(), "unknown dataset %q", p.Dataset)
+	if err := validateEvalSet(p.Dataset, p.EvalPerClass, p.EvalBatch); err != nil {
+		return err
 	}
 	switch {
-	case p.EvalPerClass < 0 || p.EvalPerClass > ds.testPerClass:
-		return spec.Invalid("eval_per_class", nil, "want 0 (all) or 1..%d, got %d", ds.testPerClass, p.EvalPerClass)
-	case p.EvalBatch < 1:
-		return spec.Invalid("eval_batch", nil, "want ≥ 1, got %d", p.EvalBatch)
 	case len(p.Modes) == 0:
 		return spec.Invalid("modes", odenet.CoarsenModeNames(), "want at least one θ-coarsening mode")
 	case len(p.Nts) == 0:

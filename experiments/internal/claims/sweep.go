@@ -19,6 +19,23 @@ import (
 	"github.com/continuousnet/repro/nnlib/odenet"
 )
 
+// validateEvalSet checks the evaluation subset shared by the kinds that
+// evaluate a trained model (cifar-sweep, cifar-theta-coarsen): a known
+// dataset, eval_per_class within its test set (0: all of it), eval_batch ≥ 1.
+func validateEvalSet(dataset string, perClass, batch int) error {
+	ds, ok := imageDatasets[dataset]
+	if !ok {
+		return spec.Invalid("dataset", datasetNames(), "unknown dataset %q", dataset)
+	}
+	switch {
+	case perClass < 0 || perClass > ds.testPerClass:
+		return spec.Invalid("eval_per_class", nil, "want 0 (all) or 1..%d, got %d", ds.testPerClass, perClass)
+	case batch < 1:
+		return spec.Invalid("eval_batch", nil, "want ≥ 1, got %d", batch)
+	}
+	return nil
+}
+
 // SweepParams are the parameters of the "cifar-sweep" kind. The model is
 // the artifact of the one cifar-train run the sweep needs.
 type SweepParams struct {
@@ -58,15 +75,10 @@ func (p *SweepParams) Tableaus() []*integrators.Tableau {
 
 // Validate checks every value and name, and keeps the schemes' tableaus.
 func (p *SweepParams) Validate() error {
-	ds, ok := imageDatasets[p.Dataset]
-	if !ok {
-		return spec.Invalid("dataset", datasetNames(), "unknown dataset %q", p.Dataset)
+	if err := validateEvalSet(p.Dataset, p.EvalPerClass, p.EvalBatch); err != nil {
+		return err
 	}
 	switch {
-	case p.EvalPerClass < 0 || p.EvalPerClass > ds.testPerClass:
-		return spec.Invalid("eval_per_class", nil, "want 0 (all) or 1..%d, got %d", ds.testPerClass, p.EvalPerClass)
-	case p.EvalBatch < 1:
-		return spec.Invalid("eval_batch", nil, "want ≥ 1, got %d", p.EvalBatch)
 	case len(p.Schemes) == 0:
 		return spec.Invalid("schemes", integrators.BuiltinIDs(), "want at least one scheme")
 	case len(p.Nts) == 0:

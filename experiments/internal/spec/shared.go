@@ -200,13 +200,23 @@ func NewShared(files ...*Spec) (*Shared, error) {
 // LoadShared reads every *.yaml file of dir in fsys as a shared-runs file.
 // A missing dir holds no shared runs.
 func LoadShared(fsys fs.FS, dir string) (*Shared, error) {
-	ents, err := fs.ReadDir(fsys, dir)
+	files, err := parseDir(fsys, dir, ParseShared)
 	if errors.Is(err, fs.ErrNotExist) {
 		return NewShared()
 	} else if err != nil {
 		return nil, err
 	}
-	var files []*Spec
+	return NewShared(files...)
+}
+
+// parseDir parses every *.yaml file directly in dir of fsys with parse, in
+// file-name order.
+func parseDir(fsys fs.FS, dir string, parse func(file string, data []byte) (*Spec, error)) ([]*Spec, error) {
+	ents, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Spec
 	for _, e := range ents {
 		if e.IsDir() || path.Ext(e.Name()) != ".yaml" {
 			continue
@@ -216,13 +226,13 @@ func LoadShared(fsys fs.FS, dir string) (*Shared, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := ParseShared(p, data)
+		s, err := parse(p, data)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, s)
+		out = append(out, s)
 	}
-	return NewShared(files...)
+	return out, nil
 }
 
 // Names lists the shared runs' names, sorted.

@@ -501,25 +501,9 @@ func LoadFS(fsys fs.FS, dir string) ([]*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	ents, err := fs.ReadDir(fsys, dir)
+	out, err := parseDir(fsys, dir, func(file string, data []byte) (*Spec, error) { return ParseUsing(file, data, shared) })
 	if err != nil {
 		return nil, err
-	}
-	var out []*Spec
-	for _, e := range ents {
-		if e.IsDir() || path.Ext(e.Name()) != ".yaml" {
-			continue
-		}
-		p := path.Join(dir, e.Name())
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return nil, err
-		}
-		s, err := ParseUsing(p, data, shared)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
