@@ -26,7 +26,7 @@ func init() {
 	harness.Register(trainKind{})
 	harness.Register(sweepKind{})
 	harness.Register(thetaCoarsenKind{})
-	harness.Register(summaryB{})
-	harness.Register(summaryC{})
-	harness.Register(summaryD{})
+	harness.Register(summaryB)
+	harness.Register(summaryC)
+	harness.Register(summaryD)
 }

@@ -99,6 +99,39 @@ func validateFloor(f float64) error {
 	return nil
 }
 
+// summaryKind is a summary run kind: its parameters and the function that
+// computes its metrics from the records of the runs it needs. The summaries
+// differ in nothing else.
+type summaryKind[T any, P interface {
+	*T
+	harness.Params
+}] struct {
+	name    string
+	compute func(*harness.Env, deps, P) (map[string]float64, error)
+}
+
+var (
+	summaryB = summaryKind[SummaryBParams, *SummaryBParams]{"summary-b", computeB}
+	summaryC = summaryKind[SummaryCParams, *SummaryCParams]{"summary-c", computeC}
+	summaryD = summaryKind[SummaryDParams, *SummaryDParams]{"summary-d", computeD}
+)
+
+func (k summaryKind[T, P]) Name() string            { return k.name }
+func (summaryKind[T, P]) Version() int              { return 1 }
+func (summaryKind[T, P]) Exclusive() bool           { return false }
+func (summaryKind[T, P]) NewParams() harness.Params { return P(new(T)) }
+
+// WorkParts is empty: a summary reads records, no work worth estimating.
+func (summaryKind[T, P]) WorkParts(harness.Params) []harness.Work { return nil }
+
+func (k summaryKind[T, P]) Run(_ context.Context, env *harness.Env) (*harness.Result, error) {
+	m, err := k.compute(env, depsOf(env), env.Params.(P))
+	if err != nil {
+		return nil, err
+	}
+	return &harness.Result{Metrics: m}, nil
+}
+
 // deps gives the records of a summary's needed runs by name. A run of a
 // seeds list goes by its group name when it is the only run of its group
 // among the needs (a seeded summary needs the runs of its own seed), so the
@@ -184,7 +217,7 @@ func ratio(env *harness.Env, m map[string]float64, name string, num, den float64
 	env.Logf("%s left out: its denominator is %v (not positive)", name, den)
 }
 
-// summaryB computes the CIFAR row of claim (a) and the criteria of claim
+// computeB (kind summary-b) computes the CIFAR row of claim (a) and the criteria of claim
 // (b) from the two K = 1 sweeps (accuracies in points = percent):
 //
 //	rk4_k1_rk438_spread_pts       max − min of the RK4 net under rk4-38 over Nt = 1…8
@@ -192,22 +225,6 @@ func ratio(env *harness.Env, m map[string]float64, name string, num, den float64
 //	rk4_k1_spread_over_euler_loss the spread / that loss
 //	rk4_k1_euler8_vs_rk438_8_pts  |acc under euler − acc under rk4-38| of the RK4 net at Nt = 8
 //	euler_k1_collapse_margin      (acc(1) − acc(8)) / (acc(1) − chance) of the Euler net under euler
-type summaryB struct{}
-
-func (summaryB) Name() string              { return "summary-b" }
-func (summaryB) Version() int              { return 1 }
-func (summaryB) NewParams() harness.Params { return &SummaryBParams{} }
-func (summaryB) Exclusive() bool           { return false }
-
-func (summaryB) Run(_ context.Context, env *harness.Env) (*harness.Result, error) {
-	p := env.Params.(*SummaryBParams)
-	m, err := computeB(env, depsOf(env), p)
-	if err != nil {
-		return nil, err
-	}
-	return &harness.Result{Metrics: m}, nil
-}
-
 func computeB(env *harness.Env, d deps, p *SummaryBParams) (map[string]float64, error) {
 	eul, err := d.get(p.EulerSweep, "cifar-sweep")
 	if err != nil {
@@ -251,28 +268,13 @@ func computeB(env *harness.Env, d deps, p *SummaryBParams) (map[string]float64, 
 	return m, d.qualityFlags(m, p.QualityFloor)
 }
 
-// summaryC compares the refined model with the same scheme trained at the
+// computeC (kind summary-c) compares the refined model with the same scheme trained at the
 // final K from scratch (claim c):
 //
 //	refined_minus_scratch_acc_pts     accuracy(refined) − accuracy(scratch), points
 //	refined_minus_scratch_acc_max_pts the same for acc_max
 //	scratch_over_refined_time         train_seconds(scratch) / train_seconds(refined)
 //	scratch_over_refined_units        unit_evals(scratch) / unit_evals(refined)
-type summaryC struct{}
-
-func (summaryC) Name() string              { return "summary-c" }
-func (summaryC) Version() int              { return 1 }
-func (summaryC) NewParams() harness.Params { return &SummaryCParams{} }
-func (summaryC) Exclusive() bool           { return false }
-
-func (summaryC) Run(_ context.Context, env *harness.Env) (*harness.Result, error) {
-	m, err := computeC(env, depsOf(env), env.Params.(*SummaryCParams))
-	if err != nil {
-		return nil, err
-	}
-	return &harness.Result{Metrics: m}, nil
-}
-
 func computeC(env *harness.Env, d deps, p *SummaryCParams) (map[string]float64, error) {
 	ref, err := d.get(p.Refined, "cifar-train")
 	if err != nil {
@@ -300,25 +302,10 @@ func computeC(env *harness.Env, d deps, p *SummaryCParams) (map[string]float64, 
 	return m, d.qualityFlags(m, p.QualityFloor)
 }
 
-// summaryD reads the timed sweep of the refined net (claim d):
+// computeD (kind summary-d) reads the timed sweep of the refined net (claim d):
 //
 //	rk438_nt2_vs_nt4_drop_pts acc(Nt = 4) − acc(Nt = 2) under rk4-38, points
 //	rk438_nt4_over_nt2_time   ms/image at Nt = 4 / ms/image at Nt = 2 under rk4-38
-type summaryD struct{}
-
-func (summaryD) Name() string              { return "summary-d" }
-func (summaryD) Version() int              { return 1 }
-func (summaryD) NewParams() harness.Params { return &SummaryDParams{} }
-func (summaryD) Exclusive() bool           { return false }
-
-func (summaryD) Run(_ context.Context, env *harness.Env) (*harness.Result, error) {
-	m, err := computeD(env, depsOf(env), env.Params.(*SummaryDParams))
-	if err != nil {
-		return nil, err
-	}
-	return &harness.Result{Metrics: m}, nil
-}
-
 func computeD(env *harness.Env, d deps, p *SummaryDParams) (map[string]float64, error) {
 	sw, err := d.get(p.Sweep, "cifar-sweep")
 	if err != nil {

@@ -174,9 +174,3 @@ func (pendulumKind) WorkParts(hp harness.Params) []harness.Work {
 	}
 	return []harness.Work{w}
 }
-
-// The summaries read their needs' records: no work worth estimating.
-
-func (summaryB) WorkParts(harness.Params) []harness.Work { return nil }
-func (summaryC) WorkParts(harness.Params) []harness.Work { return nil }
-func (summaryD) WorkParts(harness.Params) []harness.Work { return nil }

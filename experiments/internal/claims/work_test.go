@@ -57,7 +57,7 @@ func TestWorkParts(t *testing.T) {
 		{"pendulum", pendulumKind{}, &PendulumParams{Iters: 100, Batch: 10,
 			Trainings: []pendulum.Training{{Scheme: "euler"}, {Scheme: "rk4-38"}}}, []harness.Work{
 			{Class: "pendulum", Items: 2000, Units: 1000 * (1 + 4), KernelFree: true}}},
-		{"summary", summaryB{}, &SummaryBParams{}, nil},
+		{"summary", summaryB, &SummaryBParams{}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
