@@ -381,12 +381,11 @@ func genTable1(ix *index, w *writer, o Options) {
 	}
 }
 
-// isRefined says whether a training run refined its model.
+// isRefined says whether a training run refined its model: its parameters
+// list refinement epochs.
 func isRefined(r *record.Record) bool {
-	if s := r.FindSeries("refine_epochs"); s != nil && len(s.X) > 0 {
-		return true
-	}
-	return strings.Contains(r.Run, "refined")
+	eps, _ := param(r, "refine_epochs").([]any)
+	return len(eps) > 0
 }
 
 // scratchTwin returns the run of the same scheme trained at r's final K
@@ -503,8 +502,9 @@ func minMax(v []float64) (lo, hi float64) {
 func genCoarsening(ix *index, w *writer, o Options) {
 	var rec *record.Record
 	for _, r := range ix.ok(expCoarsening) {
-		if r.FindSeries("accuracy") != nil && (rec == nil || strings.Contains(r.Run, "refined")) {
+		if r.Kind == "cifar-sweep" && r.FindSeries("accuracy") != nil {
 			rec = r
+			break
 		}
 	}
 	if rec == nil {
