@@ -30,10 +30,7 @@ import (
 // The model is the artifact of the one cifar-train run it needs; its K must
 // be even.
 type ThetaCoarsenParams struct {
-	Dataset      string `yaml:"dataset" json:"dataset"`               // the dataset the model was trained on
-	EvalPerClass int    `yaml:"eval_per_class" json:"eval_per_class"` // stratified test subset; 0: the whole test set
-	SubsetSeed   uint64 `yaml:"subset_seed" json:"subset_seed"`
-	EvalBatch    int    `yaml:"eval_batch" json:"eval_batch"`
+	EvalSet `yaml:",inline"`
 	// Scheme is the tableau of every evaluation (write the training
 	// scheme's id to compare the nets in their training scheme).
 	Scheme string `yaml:"scheme" json:"scheme"`
@@ -45,12 +42,8 @@ type ThetaCoarsenParams struct {
 	// θ-coarsened net are evaluated and timed: the trained net at Nt < K is
 	// Nt-coarsening.
 	Nts []int `yaml:"nts" json:"nts"`
-	// Timing, as cifar-sweep's: the forward pass alone over the first
-	// TimeImages images of the subset in batches of EvalBatch, one untimed
-	// warm-up pass, then the median of TimeRepeats (≥ 5) timed passes.
-	// Always on: inference time is half of the comparison.
-	TimeImages  int `yaml:"time_images" json:"time_images"`
-	TimeRepeats int `yaml:"time_repeats" json:"time_repeats"`
+	// Timing: always on, inference time is half of the comparison.
+	Timing `yaml:",inline"`
 
 	// tab and modes are Scheme and Modes parsed, once, by Validate.
 	tab   *integrators.Tableau
@@ -60,7 +53,7 @@ type ThetaCoarsenParams struct {
 // Validate checks every value and name, and keeps the parsed scheme and
 // modes.
 func (p *ThetaCoarsenParams) Validate() error {
-	if err := validateEvalSet(p.Dataset, p.EvalPerClass, p.EvalBatch); err != nil {
+	if err := p.EvalSet.validate(); err != nil {
 		return err
 	}
 	switch {
@@ -68,10 +61,9 @@ func (p *ThetaCoarsenParams) Validate() error {
 		return spec.Invalid("modes", odenet.CoarsenModeNames(), "want at least one θ-coarsening mode")
 	case len(p.Nts) == 0:
 		return spec.Invalid("nts", nil, "want at least one Nt")
-	case p.TimeImages < 1 || p.TimeImages > testImages(p.Dataset, p.EvalPerClass):
-		return spec.Invalid("time_images", nil, "want 1..%d (the images of the evaluation subset), got %d", testImages(p.Dataset, p.EvalPerClass), p.TimeImages)
-	case p.TimeRepeats < minTimeRepeats:
-		return spec.Invalid("time_repeats", nil, "timing takes the median of the timed passes and needs time_repeats ≥ %d, got %d", minTimeRepeats, p.TimeRepeats)
+	}
+	if err := p.Timing.validate(p.images(), ""); err != nil {
+		return err
 	}
 	tab, err := builtinScheme(p.Scheme)
 	if err != nil {
@@ -166,11 +158,7 @@ func (thetaCoarsenKind) Run(ctx context.Context, env *harness.Env) (*harness.Res
 	if err != nil {
 		return nil, err
 	}
-	split, err := loadDataset(p.Dataset)
-	if err != nil {
-		return nil, err
-	}
-	evalSet, err := subset(split.Test, p.EvalPerClass, p.SubsetSeed)
+	evalSet, err := p.load()
 	if err != nil {
 		return nil, err
 	}

@@ -24,8 +24,8 @@ import (
 )
 
 func validThetaParams() *ThetaCoarsenParams {
-	return &ThetaCoarsenParams{Dataset: "cifar10", EvalPerClass: 10, EvalBatch: 128, Scheme: "rk4-classic",
-		Modes: []string{"average", "sample"}, Nts: []int{1, 2, 4}, TimeImages: 32, TimeRepeats: 5}
+	return &ThetaCoarsenParams{EvalSet: EvalSet{Dataset: "cifar10", EvalPerClass: 10, EvalBatch: 128}, Scheme: "rk4-classic",
+		Modes: []string{"average", "sample"}, Nts: []int{1, 2, 4}, Timing: Timing{TimeImages: 32, TimeRepeats: 5}}
 }
 
 // Every bad value is a field error on its own parameter; a valid set keeps

@@ -50,7 +50,7 @@ func TestTrainParamsParsedOnce(t *testing.T) {
 }
 
 func TestSweepParamsParsedOnce(t *testing.T) {
-	p := &SweepParams{Dataset: "cifar10", EvalPerClass: 10, EvalBatch: 128, Schemes: []string{"euler", "rk4-classic"}, Nts: []int{1}}
+	p := &SweepParams{EvalSet: EvalSet{Dataset: "cifar10", EvalPerClass: 10, EvalBatch: 128}, Schemes: []string{"euler", "rk4-classic"}, Nts: []int{1}}
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}

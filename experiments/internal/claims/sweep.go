@@ -19,19 +19,68 @@ import (
 	"github.com/continuousnet/repro/nnlib/odenet"
 )
 
-// validateEvalSet checks the evaluation subset shared by the kinds that
-// evaluate a trained model (cifar-sweep, cifar-theta-coarsen): a known
-// dataset, eval_per_class within its test set (0: all of it), eval_batch ≥ 1.
-func validateEvalSet(dataset string, perClass, batch int) error {
-	ds, ok := imageDatasets[dataset]
+// EvalSet is the test subset read by the kinds that evaluate a trained
+// model (cifar-sweep, cifar-theta-coarsen): a stratified subset of the test
+// split of the dataset the model was trained on, read in batches of
+// EvalBatch. Embedded inline, its keys are its kind's own parameters.
+type EvalSet struct {
+	Dataset      string `yaml:"dataset" json:"dataset"`               // the dataset the model was trained on
+	EvalPerClass int    `yaml:"eval_per_class" json:"eval_per_class"` // stratified test subset; 0: the whole test set
+	SubsetSeed   uint64 `yaml:"subset_seed" json:"subset_seed"`
+	EvalBatch    int    `yaml:"eval_batch" json:"eval_batch"`
+}
+
+// validate checks a known dataset, eval_per_class within its test set (0:
+// all of it) and eval_batch ≥ 1.
+func (e EvalSet) validate() error {
+	ds, ok := imageDatasets[e.Dataset]
 	if !ok {
-		return spec.Invalid("dataset", datasetNames(), "unknown dataset %q", dataset)
+		return spec.Invalid("dataset", datasetNames(), "unknown dataset %q", e.Dataset)
 	}
 	switch {
-	case perClass < 0 || perClass > ds.testPerClass:
-		return spec.Invalid("eval_per_class", nil, "want 0 (all) or 1..%d, got %d", ds.testPerClass, perClass)
-	case batch < 1:
-		return spec.Invalid("eval_batch", nil, "want ≥ 1, got %d", batch)
+	case e.EvalPerClass < 0 || e.EvalPerClass > ds.testPerClass:
+		return spec.Invalid("eval_per_class", nil, "want 0 (all) or 1..%d, got %d", ds.testPerClass, e.EvalPerClass)
+	case e.EvalBatch < 1:
+		return spec.Invalid("eval_batch", nil, "want ≥ 1, got %d", e.EvalBatch)
+	}
+	return nil
+}
+
+// images is the size of the subset.
+func (e EvalSet) images() int { return testImages(e.Dataset, e.EvalPerClass) }
+
+// load reads the subset.
+func (e EvalSet) load() (*datasets.Dataset, error) {
+	split, err := loadDataset(e.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	return subset(split.Test, e.EvalPerClass, e.SubsetSeed)
+}
+
+// Timing is how an evaluation kind times inference: the network's forward
+// pass alone over the first TimeImages images of its subset, in batches of
+// EvalBatch, one untimed warm-up pass, then TimeRepeats (≥ 5) timed passes;
+// the result is the median pass, with the fastest and slowest as its
+// spread.
+type Timing struct {
+	TimeImages  int `yaml:"time_images" json:"time_images"`
+	TimeRepeats int `yaml:"time_repeats" json:"time_repeats"`
+}
+
+// validate checks 1 ≤ time_images ≤ images and time_repeats ≥
+// minTimeRepeats; off names the parameter that turns timing off, if any.
+func (t Timing) validate(images int, off string) error {
+	hint := ""
+	if off != "" {
+		hint = ", or " + off
+	}
+	switch {
+	case t.TimeImages < 1 || t.TimeImages > images:
+		return spec.Invalid("time_images", nil, "want 1..%d (the images of the evaluation subset), got %d (set time_images%s)", images, t.TimeImages, hint)
+	case t.TimeRepeats < minTimeRepeats:
+		return spec.Invalid("time_repeats", nil, "timing takes the median of the timed passes and needs time_repeats ≥ %d, got %d (set time_repeats: %d or more%s)",
+			minTimeRepeats, t.TimeRepeats, minTimeRepeats, hint)
 	}
 	return nil
 }
@@ -39,20 +88,13 @@ func validateEvalSet(dataset string, perClass, batch int) error {
 // SweepParams are the parameters of the "cifar-sweep" kind. The model is
 // the artifact of the one cifar-train run the sweep needs.
 type SweepParams struct {
-	Dataset      string   `yaml:"dataset" json:"dataset"`               // the dataset the model was trained on
-	EvalPerClass int      `yaml:"eval_per_class" json:"eval_per_class"` // stratified test subset; 0: the whole test set
-	SubsetSeed   uint64   `yaml:"subset_seed" json:"subset_seed"`
-	EvalBatch    int      `yaml:"eval_batch" json:"eval_batch"`
-	Schemes      []string `yaml:"schemes" json:"schemes"` // evaluation tableaus
-	Nts          []int    `yaml:"nts" json:"nts"`         // steps per block
-	// Timing: when Time is set, the inference time per image is measured
-	// for every (scheme, Nt) on the first TimeImages images of the subset
-	// in batches of EvalBatch: one untimed warm-up pass, then TimeRepeats
-	// (≥ 5) timed passes of the network's forward pass alone; the result is
-	// the median pass, with the fastest and slowest as its spread.
-	Time        bool `yaml:"time" json:"time"`
-	TimeImages  int  `yaml:"time_images" json:"time_images"`
-	TimeRepeats int  `yaml:"time_repeats" json:"time_repeats"`
+	EvalSet `yaml:",inline"`
+	Schemes []string `yaml:"schemes" json:"schemes"` // evaluation tableaus
+	Nts     []int    `yaml:"nts" json:"nts"`         // steps per block
+	// Time: measure the inference time per image for every (scheme, Nt),
+	// as Timing says.
+	Time   bool `yaml:"time" json:"time"`
+	Timing `yaml:",inline"`
 
 	// tableaus are Schemes parsed, once, by Validate (the ids stay the
 	// spec and key form).
@@ -75,7 +117,7 @@ func (p *SweepParams) Tableaus() []*integrators.Tableau {
 
 // Validate checks every value and name, and keeps the schemes' tableaus.
 func (p *SweepParams) Validate() error {
-	if err := validateEvalSet(p.Dataset, p.EvalPerClass, p.EvalBatch); err != nil {
+	if err := p.EvalSet.validate(); err != nil {
 		return err
 	}
 	switch {
@@ -83,14 +125,11 @@ func (p *SweepParams) Validate() error {
 		return spec.Invalid("schemes", integrators.BuiltinIDs(), "want at least one scheme")
 	case len(p.Nts) == 0:
 		return spec.Invalid("nts", nil, "want at least one Nt")
-	case p.Time && p.TimeImages < 1:
-		return spec.Invalid("time_images", nil, "timing needs time_images ≥ 1, got %d (set time_images, or time: false)", p.TimeImages)
-	case p.Time && p.TimeRepeats < minTimeRepeats:
-		return spec.Invalid("time_repeats", nil, "timing takes the median of the timed passes and needs time_repeats ≥ %d, got %d (set time_repeats: %d or more, or time: false)",
-			minTimeRepeats, p.TimeRepeats, minTimeRepeats)
 	}
-	if n := testImages(p.Dataset, p.EvalPerClass); p.Time && p.TimeImages > n {
-		return spec.Invalid("time_images", nil, "want at most the %d images of the evaluation subset, got %d", n, p.TimeImages)
+	if p.Time {
+		if err := p.Timing.validate(p.images(), "time: false"); err != nil {
+			return err
+		}
 	}
 	tabs := make([]*integrators.Tableau, len(p.Schemes))
 	for i, s := range p.Schemes {
@@ -178,11 +217,7 @@ func (sweepKind) Run(ctx context.Context, env *harness.Env) (*harness.Result, er
 	if err != nil {
 		return nil, err
 	}
-	split, err := loadDataset(p.Dataset)
-	if err != nil {
-		return nil, err
-	}
-	evalSet, err := subset(split.Test, p.EvalPerClass, p.SubsetSeed)
+	evalSet, err := p.load()
 	if err != nil {
 		return nil, err
 	}

@@ -47,8 +47,8 @@ func TestMedian(t *testing.T) {
 // A timed sweep needs at least minTimeRepeats timed passes; the error
 // names time_repeats and says how to fix it.
 func TestSweepValidateTimeRepeats(t *testing.T) {
-	base := SweepParams{Dataset: "cifar10", EvalPerClass: 10, EvalBatch: 128, Schemes: []string{"rk4-38"}, Nts: []int{2, 4},
-		Time: true, TimeImages: 32}
+	base := SweepParams{EvalSet: EvalSet{Dataset: "cifar10", EvalPerClass: 10, EvalBatch: 128}, Schemes: []string{"rk4-38"}, Nts: []int{2, 4},
+		Time: true, Timing: Timing{TimeImages: 32}}
 	for _, c := range []struct {
 		time          bool
 		images, reps  int
@@ -59,7 +59,8 @@ func TestSweepValidateTimeRepeats(t *testing.T) {
 		{true, 32, minTimeRepeats - 1, "time_repeats", "time_repeats ≥ 5, got 4 (set time_repeats: 5 or more, or time: false)"},
 		{true, 32, 1, "time_repeats", "got 1"},
 		{true, 32, 0, "time_repeats", "got 0"},
-		{true, 0, 7, "time_images", "time_images ≥ 1"},
+		{true, 0, 7, "time_images", "want 1..100 (the images of the evaluation subset), got 0 (set time_images, or time: false)"},
+		{true, 101, 7, "time_images", "got 101"},
 		{false, 0, 0, "", ""},
 	} {
 		p := base

@@ -40,8 +40,8 @@ func TestWorkParts(t *testing.T) {
 			{Class: "cifar-eval", Items: 18000, Units: 18000 * 3.0 / 16}}},
 		// 100 images plus 32 × (5 + 1) timed, per (scheme, Nt): 4 passes of
 		// 292 images at 3 × stages × Nt.
-		{"sweep", sweepKind{}, &SweepParams{Dataset: "cifar10", EvalPerClass: 10, Schemes: []string{"euler", "rk4-38"}, Nts: []int{1, 2},
-			Time: true, TimeImages: 32, TimeRepeats: 5}, []harness.Work{
+		{"sweep", sweepKind{}, &SweepParams{EvalSet: EvalSet{Dataset: "cifar10", EvalPerClass: 10}, Schemes: []string{"euler", "rk4-38"}, Nts: []int{1, 2},
+			Time: true, Timing: Timing{TimeImages: 32, TimeRepeats: 5}}, []harness.Work{
 			{Class: "cifar-eval", Items: 4 * 292, Units: 292 * 3 * (1 + 2 + 4 + 8)}}},
 		// The piecewise-linear basis: RK4-classic at Nt = K = 4 evaluates the
 		// convolutions of its two c = ½ stages at two nodes: 24 units per
@@ -51,8 +51,8 @@ func TestWorkParts(t *testing.T) {
 			{Class: "cifar-eval", Items: 18000, Units: 18000 * 3 * 24}}},
 		// The trained net and two θ-coarsened ones, each at Nt = 1 and 2:
 		// 100 images plus 32 × (5 + 1) timed per (net, Nt), at 3 × 4 × Nt.
-		{"theta-coarsen", thetaCoarsenKind{}, &ThetaCoarsenParams{Dataset: "cifar10", EvalPerClass: 10, Scheme: "rk4-classic",
-			Modes: []string{"average", "sample"}, Nts: []int{1, 2}, TimeImages: 32, TimeRepeats: 5}, []harness.Work{
+		{"theta-coarsen", thetaCoarsenKind{}, &ThetaCoarsenParams{EvalSet: EvalSet{Dataset: "cifar10", EvalPerClass: 10}, Scheme: "rk4-classic",
+			Modes: []string{"average", "sample"}, Nts: []int{1, 2}, Timing: Timing{TimeImages: 32, TimeRepeats: 5}}, []harness.Work{
 			{Class: "cifar-eval", Items: 3 * 2 * 292, Units: 3 * 292 * 3 * 4 * (1 + 2)}}},
 		{"pendulum", pendulumKind{}, &PendulumParams{Iters: 100, Batch: 10,
 			Trainings: []pendulum.Training{{Scheme: "euler"}, {Scheme: "rk4-38"}}}, []harness.Work{

@@ -50,16 +50,18 @@ func structFields(t reflect.Type) []field {
 	var out []field
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		tag := f.Tag.Get("yaml")
-		if tag == "-" {
+		name, opts, _ := strings.Cut(tag, ",")
+		if tag == "-" || !f.IsExported() && !(f.Anonymous && strings.Contains(opts, "inline")) {
 			continue
 		}
-		name, opts, _ := strings.Cut(tag, ",")
 		if strings.Contains(opts, "inline") {
-			panic(fmt.Sprintf("spec.DecodeStrict: %v.%s: inline fields are not supported", t, f.Name))
+			// yaml.v3 reads an inline struct's keys as the outer struct's.
+			if f.Type.Kind() != reflect.Struct {
+				panic(fmt.Sprintf("spec.DecodeStrict: %v.%s: inline field of kind %v, want a struct", t, f.Name, f.Type.Kind()))
+			}
+			out = append(out, structFields(f.Type)...)
+			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)

@@ -432,3 +432,46 @@ func intList(n int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// inlineParams embeds optParams inline: its keys are the outer struct's,
+// checked as strictly.
+type inlineParams struct {
+	optParams `yaml:",inline"`
+	Steps     int `yaml:"steps"`
+}
+
+func TestDecodeStrictInline(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string // "": decodes
+	}{
+		{"ok", "lr: 0.5\nmomentum: 0.9\nsteps: 3\n", nil},
+		{"unknown", "lr: 0.5\nmomentum: 0.9\nsteps: 3\nlrr: 1\n", []string{"f.yaml:4:", `unknown key "lrr"`, "valid keys: lr, momentum, steps"}},
+		{"missing inline key", "lr: 0.5\nsteps: 3\n", []string{"f.yaml:1:", `missing "momentum"`}},
+		{"nested form refused", "opt: {lr: 0.5, momentum: 0.9}\nsteps: 3\n", []string{`unknown key "opt"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(tt.src), &n); err != nil {
+				t.Fatal(err)
+			}
+			var p inlineParams
+			err := DecodeStrict("f.yaml", n.Content[0], &p)
+			if tt.want == nil {
+				if err != nil || p.LR != 0.5 || p.Momentum != 0.9 || p.Steps != 3 {
+					t.Fatalf("got %+v, %v; want lr 0.5, momentum 0.9, steps 3", p, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
