@@ -343,10 +343,9 @@ func genTable1(ix *index, w *writer, o Options) {
 	}
 	// Table 1's order: by training scheme, each scheme's nets trained at a
 	// fixed K before its refined ones.
-	refined := func(r *record.Record) bool { s := r.FindSeries("refine_epochs"); return s != nil && len(s.X) > 0 }
 	slices.SortStableFunc(runs, func(a, b *record.Record) int {
 		return cmp.Or(cmp.Compare(schemeRank(runScheme(a)), schemeRank(runScheme(b))),
-			cmp.Compare(b2i(refined(a)), b2i(refined(b))))
+			cmp.Compare(b2i(isRefined(a)), b2i(isRefined(b))))
 	})
 	t := &table{title: "Table 1: incremental-in-depth training (CIFAR-10)",
 		header: []string{"model", "scheme", "K schedule", "params", "acc max (%)", "acc final (%)", "acc full test (%)",
@@ -359,26 +358,40 @@ func genTable1(ix *index, w *writer, o Options) {
 		} else if ref != nil {
 			sp = fixed(metricOr(ref.Metrics, "train_seconds")/metricOr(m, "train_seconds"), 2) + "×"
 		}
-		minutes := func(v float64) string { return fixed(v/60, 1) }
-		t.add(strings.TrimPrefix(r.Run, "train/"), schemeLabel(runScheme(r)), kSchedule(r), num(metricOr(m, "params")),
-			spreadText(r, "acc_max", pct), spreadText(r, "acc_final", pct), spreadText(r, "acc_full_test", pct),
-			spreadText(r, "train_seconds", minutes), num(metricOr(m, "unit_evals")), sp)
+		t.add(append([]string{strings.TrimPrefix(r.Run, "train/"), schemeLabel(runScheme(r)), kSchedule(r), num(metricOr(m, "params"))},
+			append(trainingCells(r), sp)...)...)
 	}
-	t.notes = []string{
+	t.notes = append([]string{
 		"acc max: the best periodic test evaluation (the authors' tables report this); acc final: after the last epoch;",
 		"acc full test: the final model on all 10,000 test images. Speed-up: training time of the same scheme trained at the",
 		"final K from scratch divided by this run's. Unit evaluations: residual-unit evaluations during training.",
-	}
-	if n := seedCount(runs[0]); n > 1 {
-		t.notes = append(t.notes, fmt.Sprintf("Runs repeated over %d seeds: mean ± sample sd (seeds); the speed-up is the ratio of the mean times.", n))
-	}
-	if note := dataNote(runs[0]); note != "" {
-		t.notes = append(t.notes, "Accuracies "+note+".")
-	}
+	}, trainingNotes(runs[0], "the speed-up")...)
 	w.table(o.ResultsDir, "table1", t)
 	if p := lossPlot(w, runs); p != nil {
 		w.figure(o.FiguresDir, "table1-loss", [][]*plot.Plot{{p}}, 10*vg.Inch, 5*vg.Inch, 0, nil)
 	}
+}
+
+// trainingCells are the columns every table of training runs ends with:
+// accuracies (best periodic, final, full test) and training time, each the
+// mean ± sd over seeds, then the unit evaluations.
+func trainingCells(r *record.Record) []string {
+	minutes := func(v float64) string { return fixed(v/60, 1) }
+	return []string{spreadText(r, "acc_max", pct), spreadText(r, "acc_final", pct), spreadText(r, "acc_full_test", pct),
+		spreadText(r, "train_seconds", minutes), num(metricOr(r.Metrics, "unit_evals"))}
+}
+
+// trainingNotes are the notes of a table of training runs on their seeds
+// (ratio names its column of time ratios) and data copy.
+func trainingNotes(r *record.Record, ratio string) []string {
+	var notes []string
+	if n := seedCount(r); n > 1 {
+		notes = append(notes, fmt.Sprintf("Runs repeated over %d seeds: mean ± sample sd (seeds); %s is the ratio of the mean times.", n, ratio))
+	}
+	if note := dataNote(r); note != "" {
+		notes = append(notes, "Accuracies "+note+".")
+	}
+	return notes
 }
 
 // isRefined says whether a training run refined its model: its parameters

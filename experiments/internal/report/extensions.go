@@ -164,7 +164,6 @@ func basisTable(recs []*record.Record) *table {
 	t := &table{title: "Extensions: the piecewise-linear basis of θ(t) (CIFAR-10)",
 		header: []string{"model", "scheme", "basis", "K", "params", "acc max (%)", "acc final (%)", "acc full test (%)",
 			"train time (min)", "unit evaluations", "time vs piecewise-constant"}}
-	minutes := func(v float64) string { return fixed(v/60, 1) }
 	for _, r := range runs {
 		m := r.Metrics
 		rel := "–"
@@ -173,20 +172,13 @@ func basisTable(recs []*record.Record) *table {
 		} else if ref != nil {
 			rel = fixed(metricOr(m, "train_seconds")/metricOr(ref.Metrics, "train_seconds"), 2) + "×"
 		}
-		t.add(strings.TrimPrefix(r.Run, "train/"), schemeLabel(runScheme(r)), runBasis(r), num(metricOr(m, "final_k")), num(metricOr(m, "params")),
-			spreadText(r, "acc_max", pct), spreadText(r, "acc_final", pct), spreadText(r, "acc_full_test", pct),
-			spreadText(r, "train_seconds", minutes), num(metricOr(m, "unit_evals")), rel)
+		t.add(append([]string{strings.TrimPrefix(r.Run, "train/"), schemeLabel(runScheme(r)), runBasis(r), num(metricOr(m, "final_k")), num(metricOr(m, "params"))},
+			append(trainingCells(r), rel)...)...)
 	}
-	t.notes = []string{noVerdicts,
+	t.notes = append([]string{noVerdicts,
 		"piecewise-linear: K + 1 nodal values of the convolutions and SkipInit scalars, θ(t) linear in between (a stage between",
 		"two nodes evaluates its convolutions at both); BatchNorm stays piecewise-constant. Every other setting is the same.",
 		"Unit evaluations: residual-unit evaluations during training, whatever each one's convolutions cost.",
-	}
-	if n := seedCount(runs[0]); n > 1 {
-		t.notes = append(t.notes, fmt.Sprintf("Runs repeated over %d seeds: mean ± sample sd (seeds); the time ratio is the ratio of the mean times.", n))
-	}
-	if note := dataNote(runs[0]); note != "" {
-		t.notes = append(t.notes, "Accuracies "+note+".")
-	}
+	}, trainingNotes(runs[0], "the time ratio")...)
 	return t
 }
