@@ -398,14 +398,11 @@ func (e *executor) finish(u *Unit, outcome, msg string) {
 // to stop the group under -failfast.
 func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 	exclusive := u.Kind.Exclusive()
-	threads, jobs := e.threads, e.opt.Jobs
+	threads, jobs := runThreads(u, e.procs, e.opt.Jobs, e.opt.Threads), e.opt.Jobs
 	if exclusive {
 		e.excl.Lock()
 		defer e.excl.Unlock()
-		threads, jobs = e.procs, 1
-		if e.opt.Threads > 0 {
-			threads = e.threads
-		}
+		jobs = 1
 		if e.opt.SetThreads != nil {
 			prev := e.opt.SetThreads(threads)
 			defer e.opt.SetThreads(prev)
