@@ -10,7 +10,7 @@ EXP = $(GO) run ./experiments -threads $(THREADS)
 .PHONY: help test slurm-test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening extensions smoke tables figures data bench fuzz generate
 
 help:
-	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, REPRODUCE.md tables)"
+	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, results/reproduction.md)"
 	@echo "make test        vet, staticcheck, unit tests, pure-Go kernel leg (CI runs: make test slurm-test)"
 	@echo "make slurm-test  -submit slurm against a one-node Slurm brought up here (installs Debian's Slurm: root)"
 	@echo "make figure3     the pendulum convergence test (claim a)"
