@@ -82,19 +82,37 @@ func TestCostModelEstimatesRunsOfRecord(t *testing.T) {
 }
 
 // A fresh clone's -plan -profile paper prints a total estimate and names
-// the machine the model was measured on; at another kernel level it says
-// how the costs were scaled.
+// the machine the model was measured on; at the other vector level it says
+// how the costs were scaled, and at a level without a factor that it did not
+// scale them.
 func TestPlanPaperEstimate(t *testing.T) {
 	defer func(f func() string) { kernelLevel = f }(kernelLevel)
+	m, err := harness.ParseCostModel(costModelFile, costModelJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var measured *harness.CostMachine
+	for _, mc := range m.Machines {
+		if mc.Classes["cifar-train"] != nil && mc.Threads == 2 {
+			measured = mc
+		}
+	}
+	if measured == nil {
+		t.Fatalf("%s has no 2-thread cifar-train entry", costModelFile)
+	}
+	other := map[string]string{"avx512": "avx2", "avx2": "avx512"}[measured.Kernels]
+	if other == "" {
+		t.Fatalf("%s: measured with kernels %q, want avx512 or avx2", costModelFile, measured.Kernels)
+	}
 	cache := t.TempDir()
 	tests := []struct {
 		level string
 		want  []string
 	}{
-		{"avx512", []string{"profile paper: ", " to run, 0 cached; estimated ≈ ", " h (", " cores\n",
-			"cost model experiments/costmodel.json, fitted from the runs of record in results/runs: AMD EPYC (Zen 5, family 26), kernels avx512, 2 threads, 9 records, commit 9fd107b, 2026-11-29\n",
+		{measured.Kernels, []string{"profile paper: ", " to run, 0 cached; estimated ≈ ", " h (", " cores\n",
+			"cost model experiments/costmodel.json, fitted from the runs of record in results/runs: " + m.Describe(measured) + "\n",
 			"pendulum                                 will run, ≈ "}},
-		{"avx2", []string{"measured with kernels avx512, scaled ×2.6 for this machine's avx2"}},
+		{other, []string{"measured with kernels " + measured.Kernels + ", scaled ×", " for this machine's " + other + " ("}},
 		{"generic", []string{"this machine runs generic, for which no factor is known: not scaled"}},
 	}
 	for _, tc := range tests {
