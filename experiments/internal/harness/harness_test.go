@@ -229,9 +229,6 @@ func TestSecondInvocationComputesNothing(t *testing.T) {
 	}
 }
 
-// TestCommittedResults: in a fresh clone the cache is empty but the results
-// folder holds committed records; they count as cached, except where a run
-// that must run reads their artifacts.
 // Committed records are the reference, not a cache: a fresh cache computes
 // every run again and compares each record with the committed one of the
 // same key it replaces.
@@ -239,7 +236,10 @@ func TestReproductionOfCommittedRecords(t *testing.T) {
 	d := newDirs(t)
 	chain := load(t, "toy-chain.yaml")[0]
 	p := resolve(t, spec.Quick, chain)
-	execute(t, context.Background(), p, d, nil)
+	first, _ := execute(t, context.Background(), p, d, nil)
+	if got, want := harness.ReproductionLine(first.Reproduced), "reproduction: 0 of 0 recomputed records identical to the committed ones (timings aside); 3 without a committed record of the same key"; got != want {
+		t.Errorf("nothing committed yet: %q, want %q", got, want)
+	}
 	fresh := dirs{filepath.Join(t.TempDir(), "cache"), d.results}
 	sum, _ := execute(t, context.Background(), p, fresh, nil)
 	if sum.Ran != 3 || sum.Cached != 0 || len(sum.Reproduced) != 3 {
@@ -266,6 +266,15 @@ func TestReproductionOfCommittedRecords(t *testing.T) {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
+	}
+	// A committed record of another key (other settings) is not compared.
+	rec.Key = "another"
+	if err := record.Write(path, rec); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ = execute(t, context.Background(), p, dirs{filepath.Join(t.TempDir(), "cache"), d.results}, nil)
+	if want, report := "`toy-chain/total`: not compared, the committed record has another key", string(harness.ReproductionReport(sum.Reproduced)); !strings.Contains(report, want) {
+		t.Errorf("report lacks %q:\n%s", want, report)
 	}
 }
 

@@ -22,6 +22,10 @@ type Reproduction struct {
 	Target    string   // experiment/run
 	Identical bool     // every metric and series point equal, timings aside
 	Deltas    []string // what differs, one line each
+	// Uncompared says why there was nothing to compare with ("no
+	// committed record", "the committed record has another key: ..."),
+	// empty when there was.
+	Uncompared string
 }
 
 // isTiming reports whether a metric or series measures time
@@ -33,16 +37,25 @@ func isTiming(name string) bool {
 }
 
 // compareCommitted compares rec, just computed for u, with the committed
-// record of each of u's targets that has u's key.
+// record of each of u's targets that has u's key, and says for each other
+// target why it was not compared.
 func (e *executor) compareCommitted(u *Unit, rec *record.Record) {
 	for _, t := range u.Targets {
+		r := Reproduction{Target: t.Name()}
 		old, err := record.Read(RecordPath(e.opt.ResultsDir, t.Experiment, t.Run.Name))
-		if err != nil || old.Key != u.Key || old.Status != record.StatusOK {
-			continue
+		switch {
+		case err != nil:
+			r.Uncompared = "no committed record"
+		case old.Key != u.Key:
+			r.Uncompared = "the committed record has another key (its settings, data or code version differ)"
+		case old.Status != record.StatusOK:
+			r.Uncompared = "the committed record has status " + old.Status
+		default:
+			r.Deltas = diffRecords(old, rec)
+			r.Identical = len(r.Deltas) == 0
 		}
-		d := diffRecords(old, rec)
 		e.mu.Lock()
-		e.sum.Reproduced = append(e.sum.Reproduced, Reproduction{Target: t.Name(), Identical: len(d) == 0, Deltas: d})
+		e.sum.Reproduced = append(e.sum.Reproduced, r)
 		e.mu.Unlock()
 	}
 }
@@ -146,7 +159,11 @@ func ReproductionReport(rs []Reproduction) []byte {
 	rs = slices.Clone(rs)
 	slices.SortFunc(rs, func(x, y Reproduction) int { return strings.Compare(x.Target, y.Target) })
 	for _, r := range rs {
-		if r.Identical {
+		switch {
+		case r.Uncompared != "":
+			fmt.Fprintf(&b, "\n- `%s`: not compared, %s\n", r.Target, r.Uncompared)
+			continue
+		case r.Identical:
 			fmt.Fprintf(&b, "\n- `%s`: identical\n", r.Target)
 			continue
 		}
@@ -161,13 +178,20 @@ func ReproductionReport(rs []Reproduction) []byte {
 
 // ReproductionLine is the one-line verdict of a reproduction.
 func ReproductionLine(rs []Reproduction) string {
-	same := 0
+	same, uncompared := 0, 0
 	for _, r := range rs {
-		if r.Identical {
+		switch {
+		case r.Uncompared != "":
+			uncompared++
+		case r.Identical:
 			same++
 		}
 	}
-	return fmt.Sprintf("reproduction: %d of %d recomputed records identical to the committed ones (timings aside)", same, len(rs))
+	s := fmt.Sprintf("reproduction: %d of %d recomputed records identical to the committed ones (timings aside)", same, len(rs)-uncompared)
+	if uncompared > 0 {
+		s += fmt.Sprintf("; %d without a committed record of the same key", uncompared)
+	}
+	return s
 }
 
 // WriteReproduction writes results/reproduction.md atomically.

@@ -34,7 +34,8 @@ func checkGolden(t *testing.T, name string, got []byte) {
 // The reproduction report (results/reproduction.md) of hand-made committed
 // and recomputed records: one identical, one differing in every way a
 // record can (a metric changed, new and gone; series points changed, a
-// series shorter, a series gone, a series new), with timings that differ and are left out.
+// series shorter, a series gone, a series new), with timings that differ and are left out;
+// and one without a committed record to compare with.
 func TestGoldenReproductionReport(t *testing.T) {
 	committed := &record.Record{
 		Metrics: map[string]float64{"acc_final": 0.6015, "acc_max": 0.62, "steps": 585, "old_metric": 1, "train_seconds": 387.9, "train_seconds/euler": 4.6},
@@ -71,11 +72,12 @@ func TestGoldenReproductionReport(t *testing.T) {
 	for i := range rs {
 		rs[i].Identical = len(rs[i].Deltas) == 0
 	}
+	rs = append(rs, Reproduction{Target: "rk-consistency/train/euler-k1/seed2", Uncompared: "no committed record"})
 	if !rs[1].Identical || rs[0].Identical {
 		t.Fatalf("identical: %v, %v; want false, true (deltas %q)", rs[0].Identical, rs[1].Identical, rs[0].Deltas)
 	}
 	checkGolden(t, "reproduction.md", ReproductionReport(rs))
-	if got, want := ReproductionLine(rs), "reproduction: 1 of 2 recomputed records identical to the committed ones (timings aside)"; got != want {
+	if got, want := ReproductionLine(rs), "reproduction: 1 of 2 recomputed records identical to the committed ones (timings aside); 1 without a committed record of the same key"; got != want {
 		t.Errorf("line %q, want %q", got, want)
 	}
 	if got := string(ReproductionReport(nil)); !bytes.Contains([]byte(got), []byte("0 of 0 recomputed")) {
