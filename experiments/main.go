@@ -278,6 +278,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *plan {
 		opt := estimateOptions(stderr, root, *jobs, *threads, *force)
+		opt.ResultsDir = resultsDir
 		harness.WritePlan(stdout, p, harness.Estimate(p, cache, opt), opt)
 		return 0
 	}

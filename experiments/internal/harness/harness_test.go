@@ -241,6 +241,18 @@ func TestReproductionOfCommittedRecords(t *testing.T) {
 		t.Errorf("nothing committed yet: %q, want %q", got, want)
 	}
 	fresh := dirs{filepath.Join(t.TempDir(), "cache"), d.results}
+	// -plan says, before computing, which records will be compared.
+	planText := func(cacheDir string) string {
+		opt := planOpt(2, false)
+		opt.ResultsDir = d.results
+		var b bytes.Buffer
+		c := &harness.Cache{Dir: cacheDir}
+		harness.WritePlan(&b, p, harness.Estimate(p, c, opt), opt)
+		return b.String()
+	}
+	if want, got := "committed records: 3 of the 3 records to compute have one of the same key, compared after computing (reproduction.md)\n", planText(fresh.cache); !strings.Contains(got, want) {
+		t.Errorf("plan lacks %q:\n%s", want, got)
+	}
 	sum, _ := execute(t, context.Background(), p, fresh, nil)
 	if sum.Ran != 3 || sum.Cached != 0 || len(sum.Reproduced) != 3 {
 		t.Fatalf("fresh cache, committed records: %s, %d compared", sum, len(sum.Reproduced))
@@ -271,6 +283,13 @@ func TestReproductionOfCommittedRecords(t *testing.T) {
 	rec.Key = "another"
 	if err := record.Write(path, rec); err != nil {
 		t.Fatal(err)
+	}
+	plan := planText(filepath.Join(t.TempDir(), "cache"))
+	for _, want := range []string{"total                                    will run, time unknown (never measured); its committed record has another key\n",
+		"committed records: 2 of the 3 records to compute have one of the same key, compared after computing (reproduction.md); 1 have one of another key\n"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
 	}
 	sum, _ = execute(t, context.Background(), p, dirs{filepath.Join(t.TempDir(), "cache"), d.results}, nil)
 	if want, report := "`toy-chain/total`: not compared, the committed record has another key", string(harness.ReproductionReport(sum.Reproduced)); !strings.Contains(report, want) {

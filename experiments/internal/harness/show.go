@@ -56,7 +56,17 @@ type PlanLine struct {
 	Source  string
 	Machine *CostMachine // the cost model's entry, for SourceModel
 	Note    string       // how the model's costs were carried over (see CostModel.Estimate)
+	// Committed is, for a run that will compute, the key relation of the
+	// committed record in EstimateOptions.ResultsDir: CommittedSame,
+	// CommittedOther, or "" (none, or no ResultsDir).
+	Committed string
 }
+
+// The committed record of a run that will compute.
+const (
+	CommittedSame  = "same key"  // it will be compared with the new record
+	CommittedOther = "other key" // settings, data or code version differ
+)
 
 // Where an estimate comes from.
 const (
@@ -79,6 +89,10 @@ type EstimateOptions struct {
 	Level string
 	// Procs is the cores the runs share; 0 means GOMAXPROCS.
 	Procs int
+	// ResultsDir holds the committed records ("": none); a run that will
+	// compute says whether its committed record has the same key, so that
+	// it will be compared with it (see Reproduction).
+	ResultsDir string
 }
 
 func (o EstimateOptions) procs() int {
@@ -143,6 +157,14 @@ func Estimate(plan *Plan, c *Cache, opt EstimateOptions) []PlanLine {
 			}
 			l.Stale = stale
 		} else {
+			if opt.ResultsDir != "" {
+				if old, err := record.Read(RecordPath(opt.ResultsDir, t.Experiment, t.Run.Name)); err == nil {
+					l.Committed = CommittedOther
+					if old.Key == u.Key {
+						l.Committed = CommittedSame
+					}
+				}
+			}
 			l.Resume = c.HasCheckpoint(u.Key) && !opt.Force
 			threads := runThreads(u, opt.procs(), opt.Jobs, opt.Threads)
 			if est, ok := u.Kind.(Estimator); ok {
@@ -171,6 +193,7 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 	jobs := max(1, opt.Jobs)
 	var shared, excl, longest time.Duration
 	unknown, run, cached, fromCache := 0, 0, 0, 0
+	committed := map[string]int{} // by PlanLine.Committed, over targets that will compute
 	seen := map[*Unit]bool{}
 	var machines []*CostMachine
 	notes := map[string]int{}
@@ -230,6 +253,12 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 				}
 			}
 		}
+		if !l.Cached {
+			committed[l.Committed]++
+			if l.Committed == CommittedOther {
+				state += "; its committed record has another key"
+			}
+		}
 		fmt.Fprintf(w, "%-28s %-40s %s\n", l.Target.Experiment, l.Target.Run.Name, state)
 	}
 	// Exclusive runs run alone; shared ones spread over the jobs but take
@@ -250,6 +279,14 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 		fmt.Fprintf(w, "; estimated %s%s", FormatEstimate(total), on)
 	}
 	fmt.Fprintln(w)
+	if opt.ResultsDir != "" && committed[CommittedSame]+committed[CommittedOther] > 0 {
+		fmt.Fprintf(w, "committed records: %d of the %d records to compute have one of the same key, compared after computing (reproduction.md)",
+			committed[CommittedSame], committed[CommittedSame]+committed[CommittedOther]+committed[""])
+		if n := committed[CommittedOther]; n > 0 {
+			fmt.Fprintf(w, "; %d have one of another key", n)
+		}
+		fmt.Fprintln(w)
+	}
 	if fromCache > 0 {
 		fmt.Fprintf(w, "estimates: %d of %d from the costs measured in the cache (costs.json), the rest from the cost model\n", fromCache, run-unknown)
 	}
