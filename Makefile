@@ -7,7 +7,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 THREADS ?= 0
 EXP = $(GO) run ./experiments -threads $(THREADS)
 
-.PHONY: help test slurm-test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening extensions smoke tables figures data bench fuzz generate
+.PHONY: help test slurm-test fmt vet lint unit purego race generated reproduce costmodel figure3 figure4 table1 coarsening extensions smoke tables figures data bench fuzz generate compare
 
 help:
 	@echo "make reproduce   run every experiment at the quick profile (results/, figures/, results/reproduction.md)"
@@ -23,6 +23,7 @@ help:
 	@echo "make data        locate and verify the datasets (CNET_DATA)"
 	@echo "make costmodel   refit -plan's cost model (experiments/costmodel.json) from the runs of record"
 	@echo "make bench       kernel and training-step benchmarks"
+	@echo "make compare     nnlib against PyTorch and OpenBLAS, interleaved rounds (nothing else running)"
 	@echo "make fuzz        long fuzzing of parsers and readers"
 
 test: fmt vet lint unit purego race generated
@@ -94,6 +95,10 @@ data:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./nnlib/...
+
+# Side by side with PyTorch (python3-torch) and OpenBLAS (libopenblas-dev): the table of nnlib/README.md.
+compare:
+	/usr/bin/python3 nnlib/testdata/bench/compare.py --rounds 3
 
 FUZZTIME ?= 60s
 fuzz:

@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""nnlib against PyTorch and OpenBLAS, side by side in one interleaved run (`make compare`).
+
+Per round, for 1 and 2 threads: nnlib's training-step benchmarks (ResNet-20, euler-3, rk4-classic-1,
+rk4-classic-4; batch 128), torch_reference.py on the same models, nnlib's Sgemm and OpenBLAS's cblas_sgemm at
+n = 512 and 1024. The machines are shared and noisy, so the table compares medians over rounds of ratios taken
+within a round. Nothing else may run meanwhile (no training, no tests).
+
+Needs: python3-torch and libopenblas-dev (Debian), gcc, go. Run from the repository root:
+  /usr/bin/python3 nnlib/testdata/bench/compare.py [--rounds 3] [--out FILE.md]
+It names the CPU (model, `lscpu` family: 25 = Zen 4, 26 = Zen 5) and nnlib's kernel level in its header;
+CNET_KERNELS=avx2 in the environment measures the AVX2 level on an AVX-512 machine.
+"""
+import argparse, os, re, statistics, subprocess, sys, tempfile
+
+MODELS = ["resnet20", "euler-3", "rk4-classic-1", "rk4-classic-4"]
+SIZES = [512, 1024]
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def sh(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"compare.py: {' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+    return r.stdout
+
+
+def cpu():
+    out = sh(["lscpu"])
+    get = lambda k: (re.search(rf"^{k}:\s*(.+)$", out, re.M) or [None, "?"])[1].strip()
+    return get("Model name"), get("CPU family")
+
+
+def kernel_level():
+    """nnlib's kernel level as nnlib/internal/kernels picks it: the best the CPU flags allow, capped by CNET_KERNELS."""
+    flags = set(re.search(r"^flags\s*:(.*)$", open("/proc/cpuinfo").read(), re.M).group(1).split())
+    order = ["generic", "avx2", "avx512"]
+    best = "generic"
+    if {"avx2", "fma"} <= flags:
+        best = "avx2"
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        best = "avx512"
+    cap = os.environ.get("CNET_KERNELS", "avx512")
+    return order[min(order.index(best), order.index(cap) if cap in order else 2)]
+
+
+def build(tmp):
+    bins = {}
+    for pkg, name in [("./nnlib", "nnlib"), ("./nnlib/odenet", "odenet"), ("./nnlib/internal/kernels", "kernels")]:
+        bins[name] = os.path.join(tmp, name + ".test")
+        sh(["go", "test", "-c", "-o", bins[name], pkg])
+    bins["openblas"] = os.path.join(tmp, "openblas_sgemm")
+    sh(["gcc", "-O2", os.path.join(HERE, "openblas_sgemm.c"), "-lopenblas", "-o", bins["openblas"]])
+    return bins
+
+
+def gobench(binary, pattern, metric):
+    """Runs one test binary's benchmarks matching pattern; returns {sub-benchmark name: metric value}."""
+    out = sh([binary, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "3x"])
+    res = {}
+    for line in out.splitlines():
+        m = re.match(r"^Benchmark(\S+?)(-\d+)?\s+\d+\s+(.*)$", line)
+        if m:
+            v = re.search(rf"([\d.]+) {re.escape(metric)}", m.group(3))
+            if v:
+                res[m.group(1)] = float(v.group(1))
+    return res
+
+
+def round_(bins, threads):
+    """One round at one thread count: {item: (nnlib, reference)} in ms/step or GFLOP/s."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    clean.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    ours = {}
+    res = gobench(bins["nnlib"], f"^BenchmarkResNet20Step$/^threads={threads}$", "ns/op")
+    ours["resnet20"] = res[f"ResNet20Step/threads={threads}"] / 1e6
+    res = gobench(bins["odenet"], f"^BenchmarkContinuousNetStep$/^({'|'.join(MODELS[1:])})$/^threads={threads}$", "ms/step")
+    for m in MODELS[1:]:
+        ours[m] = res[f"ContinuousNetStep/{m}/threads={threads}"]
+    theirs = {}
+    out = sh(["/usr/bin/python3", os.path.join(HERE, "torch_reference.py"), "--threads", str(threads),
+              "--models", ",".join(MODELS)], env=clean)
+    for line in out.splitlines():
+        m = re.match(r"^(\S+): ([\d.]+) ms/step", line)
+        if m:
+            theirs[m.group(1)] = float(m.group(2))
+    res = gobench(bins["kernels"], f"^BenchmarkSgemm$/^n=({'|'.join(map(str, SIZES))})$/^threads={threads}$", "GFLOP/s")
+    out = sh([bins["openblas"], str(threads)] + [str(n) for n in SIZES], env=clean)
+    blas = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"n=(\d+) ([\d.]+) GFLOP/s", out)}
+    rows = {m: (ours[m], theirs[m]) for m in MODELS}
+    for n in SIZES:
+        rows[f"sgemm n={n}"] = (res[f"Sgemm/n={n}/threads={threads}"], blas[n])
+    return rows
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--out", help="also write the table to this Markdown file")
+    a = p.parse_args()
+    model, family = cpu()
+    level = kernel_level()
+    with tempfile.TemporaryDirectory() as tmp:
+        bins = build(tmp)
+        runs = {1: [], 2: []}
+        for r in range(a.rounds):
+            for th in (1, 2):
+                runs[th].append(round_(bins, th))
+                print(f"round {r + 1}/{a.rounds}, {th} thread(s) done", file=sys.stderr, flush=True)
+    lines = [f"CPU: {model}, family {family}; nnlib kernels: {level}; {a.rounds} interleaved rounds; "
+             "training steps in ms/step at batch 128 (lower is better), sgemm in GFLOP/s (higher is better).", "",
+             "| item | threads | nnlib, median [rounds] | reference, median [rounds] | nnlib / reference (median of per-round ratios) |",
+             "|---|---|---|---|---|"]
+    for item in MODELS + [f"sgemm n={n}" for n in SIZES]:
+        for th in (1, 2):
+            ours = [rd[item][0] for rd in runs[th]]
+            ref = [rd[item][1] for rd in runs[th]]
+            ratio = statistics.median(o / t for o, t in zip(ours, ref))
+            fmt = lambda xs: f"{statistics.median(xs):.0f} [{' '.join(f'{x:.0f}' for x in xs)}]"
+            lines.append(f"| {item} | {th} | {fmt(ours)} | {fmt(ref)} | {ratio:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if a.out:
+        with open(a.out + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(a.out + ".tmp", a.out)
+
+
+if __name__ == "__main__":
+    main()
