@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"os/signal"
@@ -328,36 +327,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stdout, "%s: %s\n", harness.ReproductionLine(sum.Reproduced), displayPath(filepath.Join(resultsDir, "reproduction.md")))
 		}
-		if sum.Changed() || outputsStale(resultsDir) {
-			if c := regen(stdout, stderr, *profile, resultsDir, figuresDir, specNames(specs)); c != 0 && code == 0 {
-				code = c
-			}
+		// The tables and figures are rebuilt after every invocation, also
+		// when nothing was computed (a second or so): `make figure3` always
+		// leaves its figure drawn from the records by the current code, even
+		// after a figure was deleted, the plotting code changed or a run was
+		// killed between its last record and the rebuild.
+		if c := regen(stdout, stderr, *profile, resultsDir, figuresDir, specNames(specs)); c != 0 && code == 0 {
+			code = c
 		}
 		if sum.Interrupted > 0 && ctx.Err() != nil {
 			code = 130
 		}
 	}
 	return code
-}
-
-// outputsStale reports whether the verdicts (written by every rebuild of the
-// outputs) are missing or older than a record under resultsDir/runs: a run
-// killed between writing its last record and rebuilding leaves them so, and
-// the next invocation, which computes nothing, must still rebuild them.
-func outputsStale(resultsDir string) bool {
-	out, _ := os.Stat(filepath.Join(resultsDir, "verdicts.md")) // nil when missing
-	stale := false
-	walkErr := filepath.WalkDir(filepath.Join(resultsDir, "runs"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
-			return nil
-		}
-		if info, err := d.Info(); err == nil && (out == nil || info.ModTime().After(out.ModTime())) {
-			stale = true
-			return fs.SkipAll
-		}
-		return nil
-	})
-	return stale && walkErr == nil
 }
 
 // printOptIn names the opt-in experiments of specs, which the default

@@ -81,10 +81,6 @@ type Summary struct {
 	Reproduced []Reproduction
 }
 
-// Changed reports whether the execution wrote or removed any record (so
-// outputs must be regenerated).
-func (s *Summary) Changed() bool { return s.Written > 0 || s.Pruned > 0 }
-
 // String is the one-line summary printed at the end.
 func (s *Summary) String() string {
 	if s.Ran == 0 && s.Failed == 0 && s.Interrupted == 0 {
