@@ -143,12 +143,12 @@ func Estimate(plan *Plan, c *Cache, opt EstimateOptions) []PlanLine {
 			dk := diffKey{rec.Provenance.Commit, strings.Join(dirs, " ")}
 			stale, ok := changed[dk]
 			if !ok {
-				ch, err := provenance.Changed(opt.Root, rec.Provenance.Commit, dirs)
+				files, err := provenance.ChangedFiles(opt.Root, rec.Provenance.Commit, dirs)
 				switch {
 				case err != nil:
 					stale = "cannot compare its commit with HEAD: " + firstLine(err.Error())
-				case ch:
-					stale = fmt.Sprintf("computed at %s; %s changed since", short(rec.Provenance.Commit), strings.Join(dirs, ", "))
+				case len(files) > 0:
+					stale = fmt.Sprintf("computed at %s; changed since in %s: %s", short(rec.Provenance.Commit), strings.Join(dirs, ", "), fileList(files, 3))
 				}
 				changed[dk] = stale
 			}
@@ -296,6 +296,14 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 	for _, n := range noteOrder {
 		fmt.Fprintf(w, "  %d run(s): %s\n", notes[n], n)
 	}
+}
+
+// fileList names up to n files, then how many more: "a.go, b.go, c.go and 9 more".
+func fileList(files []string, n int) string {
+	if len(files) <= n {
+		return strings.Join(files, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(files[:n], ", "), len(files)-n)
 }
 
 func short(commit string) string {

@@ -94,25 +94,35 @@ func git(dir string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-// Changed reports whether any of dirs (relative to root) differs between
-// commit and HEAD. It answers false with an error when git cannot tell
-// (no git, unknown commit).
-func Changed(root, commit string, dirs []string) (bool, error) {
+// ChangedFiles lists the files under dirs (relative to root) that differ
+// between commit and HEAD and that can change what a build computes, in
+// git's order; none when nothing changed. Tests (*_test.go), testdata
+// folders and Markdown are left out: go build reads none of them. It
+// answers with an error when git cannot tell (no git, unknown commit).
+func ChangedFiles(root, commit string, dirs []string) ([]string, error) {
 	if commit == "" || commit == "unknown" {
-		return false, errors.New("no commit recorded")
+		return nil, errors.New("no commit recorded")
 	}
-	args := append([]string{"diff", "--quiet", commit, "HEAD", "--"}, dirs...)
+	args := append([]string{"diff", "--name-only", commit, "HEAD", "--"}, dirs...)
+	args = append(args, ":(exclude,glob)**/*_test.go", ":(exclude,glob)**/testdata/**", ":(exclude,glob)**/*.md")
 	cmd := exec.Command("git", args...)
 	cmd.Dir = root
-	err := cmd.Run()
-	if err == nil {
-		return false, nil
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(errb.String()); msg != "" {
+			return nil, errors.New(msg)
+		}
+		return nil, err
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == 1 {
-		return true, nil
+	var files []string
+	for _, f := range strings.Split(string(out), "\n") {
+		if f != "" {
+			files = append(files, f)
+		}
 	}
-	return false, err
+	return files, nil
 }
 
 func cpuModel() string {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -38,8 +39,8 @@ func TestCollect(t *testing.T) {
 }
 
 func TestChangedNoCommit(t *testing.T) {
-	if _, err := Changed(".", "unknown", []string{"."}); err == nil {
-		t.Errorf("Changed with an unknown commit: want an error")
+	if _, err := ChangedFiles(".", "unknown", []string{"."}); err == nil {
+		t.Errorf("ChangedFiles with an unknown commit: want an error")
 	}
 }
 
@@ -84,10 +85,19 @@ func TestDirtyIgnoresOutputs(t *testing.T) {
 		t.Errorf("a change under results/ or figures/ made the tree dirty")
 	}
 	write("src.go", "package y\n")
+	write("src_test.go", "package y\n")
+	write("testdata/in.txt", "x\n")
+	write("README.md", "# x\n")
 	if !Collect(root).Dirty {
 		t.Errorf("a changed source file did not make the tree dirty")
 	}
-	if ch, err := Changed(root, h.Commit, []string{"results"}); err != nil || ch {
-		t.Errorf("Changed(results) since HEAD = %v, %v; want false (git diff compares commits)", ch, err)
+	if ch, err := ChangedFiles(root, h.Commit, []string{"results"}); err != nil || len(ch) != 0 {
+		t.Errorf("ChangedFiles(results) since HEAD = %q, %v; want none (git diff compares commits)", ch, err)
+	}
+	run("add", ".")
+	run("commit", "-q", "-m", "second")
+	want := []string{"figures/new.svg", "results/r.json", "src.go"} // not the test, testdata or Markdown
+	if ch, err := ChangedFiles(root, h.Commit, []string{"."}); err != nil || strings.Join(ch, " ") != strings.Join(want, " ") {
+		t.Errorf("ChangedFiles since the first commit = %q, %v; want %q", ch, err, want)
 	}
 }
