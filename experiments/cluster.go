@@ -36,6 +36,7 @@ const exitSkipped = 3
 type clusterFlags struct {
 	submit, runKey, sbatchArgs string
 	dryRun                     bool
+	collect                    bool // -collect: write the cached records and rebuild, compute nothing
 }
 
 // checkClusterFlags rejects the cluster flags used where they mean nothing.
@@ -51,6 +52,8 @@ func checkClusterFlags(f clusterFlags, list, plan, force, tables bool) error {
 		return fmt.Errorf("-submit and -run exclude each other: -run is what a submitted job runs")
 	case (f.submit != "" || f.runKey != "") && (list || plan || force || tables):
 		return fmt.Errorf("-submit and -run do not combine with -list, -plan, -force, -tables or -figures")
+	case f.collect && (f.submit != "" || f.runKey != "" || force):
+		return fmt.Errorf("-collect computes nothing: it does not combine with -submit, -run or -force")
 	}
 	return nil
 }
@@ -118,7 +121,7 @@ func submitSlurm(stdout, stderr io.Writer, p *harness.Plan, cache *harness.Cache
 			fmt.Fprintf(stdout, "watch:   squeue -j %s\n", strings.Join(sum.JobIDs, ","))
 			fmt.Fprintf(stdout, "logs:    %s\n", filepath.Join(cacheDir, "slurm", "logs"))
 		}
-		collect := "go run ./experiments -profile " + p.Profile + " -cache " + slurm.Quote(cacheDir)
+		collect := "go run ./experiments -collect -profile " + p.Profile + " -cache " + slurm.Quote(cacheDir)
 		if specFile != "" {
 			collect += " -spec " + slurm.Quote(specFile)
 		}

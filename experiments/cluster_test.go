@@ -20,6 +20,8 @@ func TestClusterFlagErrors(t *testing.T) {
 		{[]string{"-submit", "slurm", "-run", "abc"}, "exclude each other"},
 		{[]string{"-submit", "slurm", "-plan"}, "do not combine"},
 		{[]string{"-run", "abc", "-force"}, "do not combine"},
+		{[]string{"-collect", "-force"}, "-collect computes nothing"},
+		{[]string{"-collect", "-submit", "slurm"}, "-collect computes nothing"},
 		{[]string{"-spec", toy, "-submit", "slurm", "-dry-run", "-sbatch-args", "--comment='x"}, "unterminated ' quote"},
 	}
 	for _, tt := range tests {

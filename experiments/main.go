@@ -2,7 +2,7 @@
 //
 //	go run ./experiments [-only REGEXP] [-spec FILE] [-profile smoke|quick|paper] [-jobs N]
 //	                     [-list] [-plan] [-show RUN] [-force] [-failfast] [-cache DIR] [-tables] [-figures]
-//	                     [-submit slurm [-dry-run] [-sbatch-args ARGS]] [-run KEY]
+//	                     [-submit slurm [-dry-run] [-sbatch-args ARGS]] [-run KEY] [-collect]
 //
 // Each experiment is a YAML spec in experiments/specs (embedded in the
 // binary; runs that several experiments use are declared once in
@@ -154,6 +154,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cf.submit, "submit", "", "submit the runs that are not cached to a `scheduler` (slurm), one job per run key, and exit; -cache must be on a filesystem every node sees")
 	fs.BoolVar(&cf.dryRun, "dry-run", false, "with -submit: print the sbatch commands instead of running them")
 	fs.StringVar(&cf.sbatchArgs, "sbatch-args", "", "with -submit slurm: more sbatch `arguments` for every job (e.g. \"--partition=cpu --account=me\")")
+	fs.BoolVar(&cf.collect, "collect", false, "compute nothing: write the selected runs' cached records into the results folder and rebuild tables and figures; a run not in the cache is skipped, saying so (after -submit, so that a failed cluster job is not recomputed here)")
 	fs.StringVar(&cf.runKey, "run", "", "run the one run whose `key` this is, writing only to the cache (what a submitted job runs)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -301,7 +302,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "profile %s: %d run(s), %d distinct, jobs %d, cache %s\n", *profile, len(p.Targets), len(p.Units), *jobs, *cacheDir)
 	slurm.Report(stdout, p, cache) // runs submitted to Slurm that left no result
 	sum, err := harness.Execute(ctx, p, harness.Options{
-		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Threads: *threads, Force: *force, FailFast: *failfast,
+		Cache: cache, ResultsDir: resultsDir, Root: root, Jobs: *jobs, Threads: *threads, Force: *force, FailFast: *failfast, Collect: cf.collect,
 		Out: stdout, Terminal: harness.IsTerminal(os.Stdout), SetThreads: setThreads, KernelLevel: kernelLevel, ConvAlgorithm: convAlgorithm,
 		PruneStale: *specFile == "", // the embedded specs are the experiments as committed
 	})
@@ -317,8 +318,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		fmt.Fprintln(stdout, sum.String())
-		if sum.Failed > 0 {
-			code = 1
+		if sum.Failed > 0 || cf.collect && sum.Skipped > 0 {
+			code = 1 // a failure, or a collection with runs missing from the cache
 		}
 		if len(sum.Reproduced) > 0 {
 			if err := harness.WriteReproduction(resultsDir, sum.Reproduced); err != nil {

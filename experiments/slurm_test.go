@@ -113,7 +113,7 @@ func TestRealSlurm(t *testing.T) {
 	if code, out := exp(append([]string{"-plan"}, sel...)...); code != 0 || !strings.Contains(out, "profile smoke: 0 to run, 6 cached") {
 		t.Errorf("-plan after the jobs: exit %d, want 0 to run, 6 cached\n%s", code, out)
 	}
-	if code, out := exp(sel...); code != 0 || !strings.Contains(out, "nothing to compute: all 6 run(s) are cached") {
+	if code, out := exp(append([]string{"-collect"}, sel...)...); code != 0 || !strings.Contains(out, "nothing to compute: all 6 run(s) are cached") {
 		t.Errorf("collecting: exit %d, want everything cached\n%s", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(clone, "results", "smoke", "runs", "coarsening", "summary__seed1.json")); err != nil {
@@ -145,8 +145,15 @@ func TestRealSlurm(t *testing.T) {
 			t.Errorf("the cancelled dependant left %s", f)
 		}
 	}
-	if code, out := exp(div...); code != 1 || !strings.Contains(out, "FAILED on Slurm: diverge/train (job "+train.JobID+")") || !strings.Contains(out, train.Log) {
-		t.Errorf("collecting diverge: exit %d, want 1 and the failed run with its log %s\n%s", code, train.Log, out)
+	// Collecting computes nothing: the failed training is reported with its
+	// log and skipped, not recomputed here; the exit status says runs are
+	// missing.
+	if code, out := exp(append([]string{"-collect"}, div...)...); code != 1 || !strings.Contains(out, "FAILED on Slurm: diverge/train (job "+train.JobID+")") || !strings.Contains(out, train.Log) ||
+		!strings.Contains(out, "not in the cache, and -collect computes nothing; it failed: ") {
+		t.Errorf("collecting diverge: exit %d, want 1, the failed run with its log %s, and it skipped\n%s", code, train.Log, out)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "runs", sweep.Key, "result.json")); err == nil {
+		t.Errorf("-collect computed the cancelled sweep")
 	}
 	t.Logf("real-Slurm test done in %s", time.Since(start).Round(time.Second))
 }

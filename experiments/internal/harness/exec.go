@@ -33,6 +33,10 @@ type Options struct {
 	Threads  int
 	Force    bool // recompute cached runs (their checkpoints and artifacts are dropped)
 	FailFast bool // stop at the first failure
+	// Collect computes nothing: a run not in the cache is skipped, saying
+	// so, and its dependants with it (collecting what cluster jobs
+	// computed without recomputing a failed one here).
+	Collect  bool
 	Out      io.Writer
 	Terminal bool // live progress lines instead of timestamped ones
 	// SetThreads sets nnlib's process-wide thread count and returns the
@@ -412,6 +416,13 @@ func (e *executor) runUnit(ctx context.Context, u *Unit) error {
 		return nil
 	}
 	t := u.Targets[0]
+	if e.opt.Collect {
+		reason := "not in the cache, and -collect computes nothing"
+		if failed := e.opt.Cache.Failure(u.Key); failed != nil {
+			reason += "; it failed: " + firstLine(failed.Error)
+		}
+		return e.record(u, nil, &Env{Threads: threads}, Skip("%s", reason), time.Now(), jobs)
+	}
 	release, err := e.lockUnit(ctx, u, exclusive)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -297,6 +297,41 @@ func TestReproductionOfCommittedRecords(t *testing.T) {
 	}
 }
 
+// -collect computes nothing: cached runs are written (total, though one
+// of the walks it needs is gone, is cached itself), a run missing from the
+// cache is skipped saying so, and the committed record of a skipped run
+// stays.
+func TestCollectComputesNothing(t *testing.T) {
+	d := newDirs(t)
+	p := resolve(t, spec.Quick, load(t, "toy-chain.yaml")[0])
+	execute(t, context.Background(), p, d, nil)
+	var walk *harness.Target
+	for _, tg := range p.Targets {
+		if tg.Run.Name == "walk/0.9" {
+			walk = tg
+		}
+	}
+	if err := os.Remove(filepath.Join(d.cache, "runs", walk.Unit.Key, "result.json")); err != nil {
+		t.Fatal(err)
+	}
+	before := readRecord(t, d, "toy-chain", "walk/0.9")
+	sum, out := execute(t, context.Background(), p, d, func(o *harness.Options) { o.Collect = true })
+	if sum.Ran != 0 || sum.Cached != 2 || sum.Skipped != 1 {
+		t.Fatalf("-collect: %s\n%s", sum, out)
+	}
+	for _, want := range []string{"walk/0.9", "not in the cache, and -collect computes nothing"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if after := readRecord(t, d, "toy-chain", "walk/0.9"); after.Status != record.StatusOK || after.Key != before.Key {
+		t.Errorf("the committed record of the skipped run was replaced: status %s", after.Status)
+	}
+	if _, err := os.Stat(filepath.Join(d.cache, "runs", walk.Unit.Key, "result.json")); err == nil {
+		t.Errorf("-collect computed the missing run")
+	}
+}
+
 func TestPanicFailsOnlyThatRun(t *testing.T) {
 	src := `name: x
 runs:
