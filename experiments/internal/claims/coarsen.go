@@ -137,7 +137,7 @@ func (thetaCoarsenKind) NewParams() harness.Params { return &ThetaCoarsenParams{
 // Exclusive: inference time is a result.
 func (thetaCoarsenKind) Exclusive() bool { return true }
 
-func (thetaCoarsenKind) Dataset(p harness.Params) string {
+func (thetaCoarsenKind) Dataset(p harness.Params) (string, string) {
 	return fingerprint(p.(*ThetaCoarsenParams).Dataset)
 }
 

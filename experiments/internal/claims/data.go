@@ -30,9 +30,11 @@ func dataDir() (string, error) {
 	return dir, err
 }
 
+type dataID struct{ fingerprint, missing string }
+
 var (
 	fpMu    sync.Mutex
-	fpCache = map[string]string{}
+	fpCache = map[string]dataID{}
 )
 
 // fingerprint identifies the dataset the kinds would read, cheaply enough
@@ -40,18 +42,20 @@ var (
 // published checksum, which Load verifies before any image is used (for
 // the extracted official batches, which have no published checksum, a
 // SHA-256 of the files, computed once per process). "missing" when no form
-// is present: such a run skips, and its key changes once the data appears.
-func fingerprint(name string) string {
+// is present: such a run skips, and its key changes once the data appears;
+// missing then says why and how to get the data, as loadDataset's skip does.
+func fingerprint(name string) (fp, missing string) {
 	dir, err := dataDir()
 	if err != nil {
-		return name + ": missing"
+		return name + ": missing", fmt.Sprintf("%s: no data directory (%v); set %s to a folder holding the dataset (see `make data`)", name, err, datasets.EnvDataDir)
 	}
 	fpMu.Lock()
 	defer fpMu.Unlock()
-	if fp, ok := fpCache[dir+"\x00"+name]; ok {
-		return fp
+	if id, ok := fpCache[dir+"\x00"+name]; ok {
+		return id.fingerprint, id.missing
 	}
-	fp := name + ": missing"
+	fp = name + ": missing"
+	missing = fmt.Sprintf("%s not found in %s (set %s to the data directory; `make data` downloads and verifies it)", name, dir, datasets.EnvDataDir)
 	for _, s := range datasets.Sources() {
 		if s.Dataset != name || !s.Present(dir) {
 			continue
@@ -69,11 +73,11 @@ func fingerprint(name string) string {
 				sum += " " + f.Path + " " + f.Sum.String()
 			}
 		}
-		fp = fmt.Sprintf("%s: %s;%s", name, s.Format, sum)
+		fp, missing = fmt.Sprintf("%s: %s;%s", name, s.Format, sum), ""
 		break
 	}
-	fpCache[dir+"\x00"+name] = fp
-	return fp
+	fpCache[dir+"\x00"+name] = dataID{fp, missing}
+	return fp, missing
 }
 
 func hashFile(path string) (string, error) {

@@ -188,7 +188,9 @@ func (sweepKind) NewParams() harness.Params { return &SweepParams{} }
 // on 2 cores it loses little.)
 func (sweepKind) Exclusive() bool { return true }
 
-func (sweepKind) Dataset(p harness.Params) string { return fingerprint(p.(*SweepParams).Dataset) }
+func (sweepKind) Dataset(p harness.Params) (string, string) {
+	return fingerprint(p.(*SweepParams).Dataset)
+}
 
 // Work counts residual-unit evaluations per image (stages × Nt) times the
 // images evaluated and timed (the warm-up pass included).

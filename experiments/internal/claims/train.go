@@ -287,7 +287,9 @@ func (trainKind) NewParams() harness.Params { return &TrainParams{} }
 // Exclusive: the training time is a result (claim c).
 func (trainKind) Exclusive() bool { return true }
 
-func (trainKind) Dataset(p harness.Params) string { return fingerprint(p.(*TrainParams).Dataset) }
+func (trainKind) Dataset(p harness.Params) (string, string) {
+	return fingerprint(p.(*TrainParams).Dataset)
+}
 
 // Work is the SGD steps; the class is everything that sets a step's cost.
 func (trainKind) Work(p harness.Params) (string, float64) {

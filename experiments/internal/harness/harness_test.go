@@ -618,6 +618,40 @@ func TestPlanAndList(t *testing.T) {
 	}
 }
 
+// A run whose dataset is missing, and every run that needs it, is planned
+// with its estimate (a user sizes the job before fetching data) and the
+// reason it will skip until the data is here.
+func TestPlanMissingDataset(t *testing.T) {
+	src := `name: x
+runs:
+  - name: a
+    kind: toy
+    params: {steps: 3, decay: 1, mode: sum, missing: "toy data not found in /nowhere"}
+  - name: b
+    kind: toy
+    needs: [a]
+    params: {steps: 3, decay: 1, mode: sum}
+  - name: c
+    kind: toy
+    params: {steps: 3, decay: 1, mode: sum}
+`
+	p := resolve(t, spec.Quick, parse(t, "x.yaml", src))
+	c := &harness.Cache{Dir: newDirs(t).cache}
+	lines := harness.Estimate(p, c, planOpt(2, false))
+	var b bytes.Buffer
+	harness.WritePlan(&b, p, lines, planOpt(2, false))
+	for _, l := range lines {
+		if want := l.Target.Run.Name != "c"; (l.Missing != "") != want {
+			t.Errorf("%s: Missing %q; want it set: %v", l.Target.Name(), l.Missing, want)
+		}
+	}
+	for _, w := range []string{"3 to run, 0 cached", "2 of them skip until their dataset is here: toy data not found in /nowhere"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("plan lacks %q:\n%s", w, b.String())
+		}
+	}
+}
+
 // Select matches names like go test -run; the default selection (no
 // -only) leaves out the opt-in specs, which a matching -only selects.
 func TestSelect(t *testing.T) {
@@ -864,6 +898,12 @@ func TestDamagedArtifactHeals(t *testing.T) {
 // block_at step (the runs in flight keep their checkpoints).
 func runUntilBlocked(t *testing.T, p *harness.Plan, d dirs) *harness.Summary {
 	t.Helper()
+	// A signal left by an earlier test (several runs of one plan that
+	// blocked at once) would cancel this one before it blocks. Tests in
+	// this package do not run in parallel, so nothing else reads it now.
+	for len(toykind.Blocked) > 0 {
+		<-toykind.Blocked
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {

@@ -70,9 +70,11 @@ type Estimator interface {
 
 // DatasetFingerprinter is implemented by kinds that read a dataset. The
 // fingerprint (e.g. a hash of the files, or "missing") is part of the key,
-// so a different dataset never yields a cache hit.
+// so a different dataset never yields a cache hit. missing is non-empty
+// when the dataset is not here: why, and how to get it; such a run skips,
+// and -plan says so instead of estimating it.
 type DatasetFingerprinter interface {
-	Dataset(p Params) string
+	Dataset(p Params) (fingerprint, missing string)
 }
 
 // SourceDirs is implemented by kinds that say which source folders

@@ -31,6 +31,9 @@ type Unit struct {
 	Params  Params
 	Seed    uint64
 	Dataset string
+	// Missing is non-empty when the dataset of the unit or of a unit it
+	// needs is not here: why (DatasetFingerprinter). The unit will skip.
+	Missing string
 	Config  map[string]any // what the key was computed from
 	Needs   []*Unit        // in the order of the first target's needs
 	Targets []*Target
@@ -138,13 +141,16 @@ func resolveRun(r *spec.Run, local map[string]*Unit) (*Unit, error) {
 	}
 	u := &Unit{Kind: k, Params: params, Seed: r.Seed}
 	if d, ok := k.(DatasetFingerprinter); ok {
-		u.Dataset = d.Dataset(params)
+		u.Dataset, u.Missing = d.Dataset(params)
 	}
 	var needKeys []string
 	for _, n := range r.Needs {
 		nu := local[n] // Expand ordered needs first
 		u.Needs = append(u.Needs, nu)
 		needKeys = append(needKeys, nu.Key)
+		if u.Missing == "" {
+			u.Missing = nu.Missing
+		}
 	}
 	pj, err := canonical(params)
 	if err != nil {

@@ -60,6 +60,9 @@ type PlanLine struct {
 	// committed record in EstimateOptions.ResultsDir: CommittedSame,
 	// CommittedOther, or "" (none, or no ResultsDir).
 	Committed string
+	// Missing is non-empty when the run will skip because its dataset (or
+	// that of a run it needs) is not here: why (Unit.Missing).
+	Missing string
 }
 
 // The committed record of a run that will compute.
@@ -157,7 +160,10 @@ func Estimate(plan *Plan, c *Cache, opt EstimateOptions) []PlanLine {
 			}
 			l.Stale = stale
 		} else {
-			if opt.ResultsDir != "" {
+			// Without its dataset a run's key is not the one it will have,
+			// so only runs whose data is here are compared.
+			l.Missing = u.Missing
+			if opt.ResultsDir != "" && l.Missing == "" {
 				if old, err := record.Read(RecordPath(opt.ResultsDir, t.Experiment, t.Run.Name)); err == nil {
 					l.Committed = CommittedOther
 					if old.Key == u.Key {
@@ -193,6 +199,8 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 	jobs := max(1, opt.Jobs)
 	var shared, excl, longest time.Duration
 	unknown, run, cached, fromCache := 0, 0, 0, 0
+	missing := map[string]int{} // runs that will skip, by reason
+	var missingOrder []string
 	committed := map[string]int{} // by PlanLine.Committed, over targets that will compute
 	seen := map[*Unit]bool{}
 	var machines []*CostMachine
@@ -206,6 +214,9 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 		case l.Cached:
 		default:
 			state = "will run"
+			if l.Missing != "" {
+				state = "will skip until its dataset is here (below); then run"
+			}
 			if l.Resume {
 				state = "will resume"
 			}
@@ -225,6 +236,12 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 		}
 		if !seen[l.Target.Unit] {
 			seen[l.Target.Unit] = true
+			if !l.Cached && l.Missing != "" {
+				if missing[l.Missing] == 0 {
+					missingOrder = append(missingOrder, l.Missing)
+				}
+				missing[l.Missing]++
+			}
 			switch {
 			case l.Cached:
 				cached++
@@ -253,7 +270,7 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 				}
 			}
 		}
-		if !l.Cached {
+		if !l.Cached && l.Missing == "" {
 			committed[l.Committed]++
 			if l.Committed == CommittedOther {
 				state += "; its committed record has another key"
@@ -279,6 +296,9 @@ func WritePlan(w io.Writer, plan *Plan, lines []PlanLine, opt EstimateOptions) {
 		fmt.Fprintf(w, "; estimated %s%s", FormatEstimate(total), on)
 	}
 	fmt.Fprintln(w)
+	for _, m := range missingOrder {
+		fmt.Fprintf(w, "  %d of them skip until their dataset is here: %s\n", missing[m], m)
+	}
 	if opt.ResultsDir != "" && committed[CommittedSame]+committed[CommittedOther] > 0 {
 		fmt.Fprintf(w, "committed records: %d of the %d records to compute have one of the same key, compared after computing (reproduction.md)",
 			committed[CommittedSame], committed[CommittedSame]+committed[CommittedOther]+committed[""])

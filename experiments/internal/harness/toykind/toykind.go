@@ -37,6 +37,8 @@ type Params struct {
 	KillAt  int    `yaml:"kill_at" json:"-" spec:"optional"`  // SIGKILL the process
 	SleepMS int    `yaml:"sleep_ms" json:"-" spec:"optional"`
 	Skip    string `yaml:"skip" json:"skip,omitempty" spec:"optional"`
+	// Missing plays a missing dataset: Dataset reports it and Run skips.
+	Missing string `yaml:"missing" json:"missing,omitempty" spec:"optional"`
 }
 
 // Modes are the valid values of Params.Mode.
@@ -83,6 +85,12 @@ func (k Kind) Version() int              { return 1 }
 func (k Kind) NewParams() harness.Params { return &Params{} }
 func (k Kind) Exclusive() bool           { return k.Excl }
 func (k Kind) SourceDirs() []string      { return []string{"experiments/internal/harness"} }
+func (k Kind) Dataset(p harness.Params) (string, string) {
+	if m := p.(*Params).Missing; m != "" {
+		return "toy: missing", m
+	}
+	return "", ""
+}
 func (k Kind) Work(p harness.Params) (string, float64) {
 	return "toy", float64(p.(*Params).Steps)
 }
@@ -104,6 +112,9 @@ func (k Kind) Run(ctx context.Context, env *harness.Env) (*harness.Result, error
 	p := env.Params.(*Params)
 	if p.Skip != "" {
 		return nil, harness.Skip("%s", p.Skip)
+	}
+	if p.Missing != "" {
+		return nil, harness.Skip("%s", p.Missing)
 	}
 	st := rng.New(env.Seed, "toy")
 	x, step := 0.0, 0
