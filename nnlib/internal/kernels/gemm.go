@@ -26,6 +26,10 @@ type gemm struct {
 	// where packing B would be amortised over few A panels (see
 	// stridedMaxM).
 	microStrided []func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+	// microPanels, if not nil, holds microStrided[h] run over np ≥ 1
+	// adjacent full panels in one call (panel j at b + j·nr, its tile at
+	// c + j·nr): the same arithmetic per tile, without a call per tile.
+	microPanels []func(k int, a, b *float32, ldb int, c *float32, ldc int, np int, alpha, beta float32)
 	// pack writes dst[p*w+r] = src[r*rs+p*ps] for r < rows, p < kb, and
 	// zeros for rows ≤ r < w. w is a panel height (A) or nr (B).
 	pack func(dst []float32, w int, src []float32, rs, ps, rows, kb int)
@@ -179,7 +183,21 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 					h := min(mr, mcb-ir)
 					g.pack(abuf[ir*kb:], op.panelHeight(h), op.a[i*op.ars+pc*op.aps:], op.ars, op.aps, h, kb)
 				}
-				for jr := 0; jr < ncb; jr += nr {
+				// The full panels of B in place, a row panel at a time,
+				// when the level loops over them in one call and every row
+				// panel has a kernel of its own height (only the last one
+				// can be shorter): then no tile of them is an edge tile.
+				jr0 := 0
+				last := mcb - (mcb-1)/mr*mr
+				if inPlace && g.microPanels != nil && ncb >= nr && op.panelHeight(last) == last {
+					np := ncb / nr
+					for ir := 0; ir < mcb; ir += mr {
+						h := min(mr, mcb-ir)
+						g.microPanels[op.panelHeight(h)](kb, &abuf[ir*kb], &op.b[jc+pc*op.bps], op.bps, &op.c[(ic+ir)*op.ldc+jc], op.ldc, np, op.alpha, beta)
+					}
+					jr0 = np * nr
+				}
+				for jr := jr0; jr < ncb; jr += nr {
 					w := min(nr, ncb-jr)
 					bpanel := &bbuf[jr*kb]
 					var bsrc *float32 // B in place, for a full panel
@@ -189,32 +207,31 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 					for ir := 0; ir < mcb; ir += mr {
 						h := min(mr, mcb-ir)
 						ph := op.panelHeight(h)
-						micro := g.micro[ph]
 						apanel := &abuf[ir*kb]
 						ci := (ic+ir)*op.ldc + jc + jr
-						// tile runs the micro-kernel on the tile at cp.
-						tile := func(cp *float32, ldc int) {
-							if bsrc != nil {
-								g.microStrided[ph](kb, apanel, bsrc, op.bps, cp, ldc, op.alpha, beta)
-							} else {
-								micro(kb, apanel, bpanel, cp, ldc, op.alpha, beta)
+						cp, ldc := &op.c[ci], op.ldc
+						edge := h != ph || w != nr
+						var t []float32
+						if edge {
+							// Edge tile: run the same micro-kernel on a
+							// copy of the valid part of C, then copy it back.
+							t = tmp[:ph*nr]
+							if beta != 0 {
+								for r := 0; r < h; r++ {
+									copy(t[r*nr:r*nr+w], op.c[ci+r*op.ldc:])
+								}
 							}
+							cp, ldc = &t[0], nr
 						}
-						if h == ph && w == nr {
-							tile(&op.c[ci], op.ldc)
-							continue
+						if bsrc != nil {
+							g.microStrided[ph](kb, apanel, bsrc, op.bps, cp, ldc, op.alpha, beta)
+						} else {
+							g.micro[ph](kb, apanel, bpanel, cp, ldc, op.alpha, beta)
 						}
-						// Edge tile: run the same micro-kernel on a copy
-						// of the valid part of C, then copy it back.
-						t := tmp[:ph*nr]
-						if beta != 0 {
+						if edge {
 							for r := 0; r < h; r++ {
-								copy(t[r*nr:r*nr+w], op.c[ci+r*op.ldc:])
+								copy(op.c[ci+r*op.ldc:ci+r*op.ldc+w], t[r*nr:r*nr+w])
 							}
-						}
-						tile(&t[0], nr)
-						for r := 0; r < h; r++ {
-							copy(op.c[ci+r*op.ldc:ci+r*op.ldc+w], t[r*nr:r*nr+w])
 						}
 					}
 				}

@@ -204,6 +204,36 @@ func sgemmKernel5x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float
 //go:noescape
 func sgemmKernel6x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
+// sgemmPanels1x16StridedAVX2 computes np ≥ 1 adjacent 1×16 tiles of C = alpha·A·B + beta·C (tile j at c + j·16) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·16), as np calls of sgemmKernel1x16StridedAVX2 would.
+//
+//go:noescape
+func sgemmPanels1x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, np int, alpha float32, beta float32)
+
+// sgemmPanels2x16StridedAVX2 computes np ≥ 1 adjacent 2×16 tiles of C = alpha·A·B + beta·C (tile j at c + j·16) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·16), as np calls of sgemmKernel2x16StridedAVX2 would.
+//
+//go:noescape
+func sgemmPanels2x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, np int, alpha float32, beta float32)
+
+// sgemmPanels3x16StridedAVX2 computes np ≥ 1 adjacent 3×16 tiles of C = alpha·A·B + beta·C (tile j at c + j·16) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·16), as np calls of sgemmKernel3x16StridedAVX2 would.
+//
+//go:noescape
+func sgemmPanels3x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, np int, alpha float32, beta float32)
+
+// sgemmPanels4x16StridedAVX2 computes np ≥ 1 adjacent 4×16 tiles of C = alpha·A·B + beta·C (tile j at c + j·16) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·16), as np calls of sgemmKernel4x16StridedAVX2 would.
+//
+//go:noescape
+func sgemmPanels4x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, np int, alpha float32, beta float32)
+
+// sgemmPanels5x16StridedAVX2 computes np ≥ 1 adjacent 5×16 tiles of C = alpha·A·B + beta·C (tile j at c + j·16) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·16), as np calls of sgemmKernel5x16StridedAVX2 would.
+//
+//go:noescape
+func sgemmPanels5x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, np int, alpha float32, beta float32)
+
+// sgemmPanels6x16StridedAVX2 computes np ≥ 1 adjacent 6×16 tiles of C = alpha·A·B + beta·C (tile j at c + j·16) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·16), as np calls of sgemmKernel6x16StridedAVX2 would.
+//
+//go:noescape
+func sgemmPanels6x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, np int, alpha float32, beta float32)
+
 // packTrans16AVX512 packs 16 rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 16·nblk.
 //
 //go:noescape

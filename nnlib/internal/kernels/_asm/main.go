@@ -25,16 +25,19 @@ func main() {
 	ConstraintExpr("!purego")
 
 	for mr := 1; mr <= 14; mr++ {
-		sgemmKernel(regsAVX512, mr, false)
+		sgemmKernel(regsAVX512, mr, packed)
 	}
 	for mr := 1; mr <= 14; mr++ {
-		sgemmKernel(regsAVX512, mr, true)
+		sgemmKernel(regsAVX512, mr, strided)
 	}
 	for mr := 1; mr <= 6; mr++ {
-		sgemmKernel(regsAVX2, mr, false)
+		sgemmKernel(regsAVX2, mr, packed)
 	}
 	for mr := 1; mr <= 6; mr++ {
-		sgemmKernel(regsAVX2, mr, true)
+		sgemmKernel(regsAVX2, mr, strided)
+	}
+	for mr := 1; mr <= 6; mr++ {
+		sgemmKernel(regsAVX2, mr, panels)
 	}
 	packTransAVX512(16)
 	for w := 8; w <= 14; w++ {
@@ -137,6 +140,15 @@ var (
 		tmp:   func() (VecPhysical, VecPhysical) { return Y14, Y15 }}
 )
 
+// How a micro-kernel reads B.
+type bLayout int
+
+const (
+	packed  bLayout = iota // a packed kc×nr panel
+	strided                // in place, row p at b + p·ldb
+	panels                 // in place, over np adjacent column panels
+)
+
 // sgemmKernel emits sgemmKernel<mr>x<nr><level> (e.g. sgemmKernel12x32AVX512):
 // an mr×nr tile in 2·mr accumulators; per p one nr-float row of B (two
 // vectors) and mr broadcasts of A. The strided variant
@@ -147,34 +159,70 @@ var (
 // rows × 16: the 6-row one tiles products, the shorter ones serve the last
 // row panel of a product whose height is not a multiple of 6 (16 output
 // channels = 6 + 6 + 4), which then computes no padded rows.
-func sgemmKernel(r kernelRegs, mr int, strided bool) {
+//
+// The panels variant (sgemmPanels6x16StridedAVX2) runs the strided kernel
+// over np ≥ 1 adjacent full column panels (panel j at b + j·nr, its tile at
+// c + j·nr) for one A panel: every tile gets the same arithmetic in the
+// same order, so the products are the same bit for bit, and the loop over
+// the panels, a Go call per tile before, costs a few instructions. That
+// call was a large part of a tile when k is small (the Winograd GEMMs over
+// 16 channels run 16 steps per tile).
+func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 	nr := r.nr
-	name := fmt.Sprintf("sgemmKernel%dx%d%s", mr, nr, r.suffix)
-	sig := "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
-	if strided {
+	var name, sig string
+	switch layout {
+	case packed:
+		name = fmt.Sprintf("sgemmKernel%dx%d%s", mr, nr, r.suffix)
+		sig = "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
+	case strided:
 		name = fmt.Sprintf("sgemmKernel%dx%dStrided%s", mr, nr, r.suffix)
 		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
+	case panels:
+		name = fmt.Sprintf("sgemmPanels%dx%dStrided%s", mr, nr, r.suffix)
+		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, np int, alpha, beta float32)"
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	if strided {
-		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr, nr))
-	} else {
+	switch layout {
+	case packed:
 		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from packed panels.", name, mr, nr))
+	case strided:
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr, nr))
+	case panels:
+		Doc(fmt.Sprintf("%s computes np ≥ 1 adjacent %d×%d tiles of C = alpha·A·B + beta·C (tile j at c + j·%d) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·%d), as np calls of sgemmKernel%dx%dStrided%s would.", name, mr, nr, nr, nr, mr, nr, r.suffix))
 	}
-	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	var ldb, ldb3 Register
-	if strided {
+	var k, a, b, c, ldb, ldb3, ldc, bBase, cBase, np Register
+	if layout == panels {
+		bBase = Load(Param("b"), GP64())
+		cBase = Load(Param("c"), GP64())
+		np = Load(Param("np"), GP64())
 		ldb = Load(Param("ldb"), GP64())
 		SHLQ(U8(2), ldb)
 		ldb3 = GP64()
 		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+		ldc = Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
+		k, a, b, c = GP64(), GP64(), GP64(), GP64()
+		Label(name + "_panel")
+		Load(Param("k"), k)
+		Load(Param("a"), a)
+		MOVQ(bBase, b)
+		MOVQ(cBase, c)
+	} else {
+		k = Load(Param("k"), GP64())
+		a = Load(Param("a"), GP64())
+		b = Load(Param("b"), GP64())
+		if layout == strided {
+			ldb = Load(Param("ldb"), GP64())
+			SHLQ(U8(2), ldb)
+			ldb3 = GP64()
+			LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+		}
+		c = Load(Param("c"), GP64())
+		ldc = Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
 	}
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
+	inPlace := layout != packed
 
 	if r.prefetch {
 		// Prefetch the C tile (written at the end, read too when beta != 0).
@@ -195,7 +243,7 @@ func sgemmKernel(r kernelRegs, mr int, strided bool) {
 	}
 	b0, b1 := r.b(mr)
 	step := func(u int) {
-		if strided {
+		if inPlace {
 			row := Mem{Base: b}
 			switch u {
 			case 1:
@@ -230,7 +278,7 @@ func sgemmKernel(r kernelRegs, mr int, strided bool) {
 		step(u)
 	}
 	ADDQ(U32(unroll*mr*4), a)
-	if strided {
+	if inPlace {
 		LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
 	} else {
 		ADDQ(U32(unroll*nr*4), b)
@@ -242,7 +290,7 @@ func sgemmKernel(r kernelRegs, mr int, strided bool) {
 	JZ(LabelRef(name + "_store"))
 	step(0)
 	ADDQ(U8(mr*4), a)
-	if strided {
+	if inPlace {
 		ADDQ(ldb, b)
 	} else {
 		ADDQ(U32(nr*4), b)
@@ -270,8 +318,12 @@ func sgemmKernel(r kernelRegs, mr int, strided bool) {
 			ADDQ(ldc, c)
 		}
 	}
-	VZEROUPPER()
-	RET()
+	if layout == panels {
+		JMP(LabelRef(name + "_next"))
+	} else {
+		VZEROUPPER()
+		RET()
+	}
 	Label(name + "_beta0")
 	for i := 0; i < mr; i++ {
 		VMULPS(alpha, acc[2*i], acc[2*i])
@@ -281,6 +333,13 @@ func sgemmKernel(r kernelRegs, mr int, strided bool) {
 		if i < mr-1 {
 			ADDQ(ldc, c)
 		}
+	}
+	if layout == panels {
+		Label(name + "_next")
+		ADDQ(U32(nr*4), bBase)
+		ADDQ(U32(nr*4), cBase)
+		DECQ(np)
+		JNZ(LabelRef(name + "_panel"))
 	}
 	VZEROUPPER()
 	RET()
