@@ -474,22 +474,16 @@ func phasePlanes(phases []float32, ph, ci, cin, m int) []float32 {
 }
 
 // splitPhases writes the four phases of cin channels of n h×w images of x
-// (channel ci's images at x[ci·cstride+off]) to phases.
+// (channel ci's images at x[ci·cstride+off]) to phases: image b's row
+// 2r'+py, column 2c'+px is row b·h/2 + r', column c' of phase 2py+px
+// (kernels.SplitPhases on each channel's n·h rows, h being even).
 func splitPhases(phases, x []float32, cin, cstride, off, n, h, w int) {
-	ho, wo := h/2, w/2
-	m := n * ho * wo
+	m := n * h * w / 4
 	parallelFor(cin, cin*n*h*w, func(lo, hi int) {
 		for ci := lo; ci < hi; ci++ {
-			src := x[ci*cstride+off : ci*cstride+off+n*h*w]
-			for y := range n * h {
-				py, r := y&1, y>>1 // image b's row 2r'+py is phase row b·ho + r'
-				row := src[y*w : (y+1)*w]
-				e := phasePlanes(phases, 2*py, ci, cin, m)[r*wo : (r+1)*wo]
-				o := phasePlanes(phases, 2*py+1, ci, cin, m)[r*wo : (r+1)*wo]
-				for c := range e {
-					e[c], o[c] = row[2*c], row[2*c+1]
-				}
-			}
+			kernels.SplitPhases(phasePlanes(phases, 0, ci, cin, m), phasePlanes(phases, 1, ci, cin, m),
+				phasePlanes(phases, 2, ci, cin, m), phasePlanes(phases, 3, ci, cin, m),
+				x[ci*cstride+off:ci*cstride+off+n*h*w], w)
 		}
 	})
 }
@@ -497,24 +491,9 @@ func splitPhases(phases, x []float32, cin, cstride, off, n, h, w int) {
 // mergePhases writes (overwrite) or adds channel ci's four phase planes
 // back into its n h×w images, the adjoint of splitPhases.
 func mergePhases(planes, phases []float32, ci, cin, n, h, w int, overwrite bool) {
-	ho, wo := h/2, w/2
-	m := n * ho * wo
-	for y := range n * h {
-		py, r := y&1, y>>1
-		row := planes[y*w : (y+1)*w]
-		e := phasePlanes(phases, 2*py, ci, cin, m)[r*wo : (r+1)*wo]
-		o := phasePlanes(phases, 2*py+1, ci, cin, m)[r*wo : (r+1)*wo]
-		if overwrite {
-			for c := range e {
-				row[2*c], row[2*c+1] = e[c], o[c]
-			}
-			continue
-		}
-		for c := range e {
-			row[2*c] += e[c]
-			row[2*c+1] += o[c]
-		}
-	}
+	m := n * h * w / 4
+	kernels.MergePhases(planes[:n*h*w], phasePlanes(phases, 0, ci, cin, m), phasePlanes(phases, 1, ci, cin, m),
+		phasePlanes(phases, 2, ci, cin, m), phasePlanes(phases, 3, ci, cin, m), w, !overwrite)
 }
 
 // gatherStrided sets d[i] = src[i·s] (len(src) > (len(d)−1)·s), the

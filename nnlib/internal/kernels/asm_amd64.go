@@ -212,3 +212,27 @@ func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb, rows i
 		winogradGrad4AVX2(v, ldv, y0, y1, nb, rows)
 	}
 }
+
+// splitPhasesVec runs SplitPhases in assembly when w is a multiple of 16
+// (at the AVX2 level and above) and reports whether it did.
+func splitPhasesVec(p00, p01, p10, p11, x []float32, pairs, w int) bool {
+	if level < AVX2 || w%16 != 0 {
+		return false
+	}
+	splitPhasesAVX2(&p00[0], &p01[0], &p10[0], &p11[0], &x[0], pairs, w)
+	return true
+}
+
+// mergePhasesVec runs MergePhases in assembly when w is a multiple of 16
+// (at the AVX2 level and above) and reports whether it did.
+func mergePhasesVec(x, p00, p01, p10, p11 []float32, pairs, w int, add bool) bool {
+	switch {
+	case level < AVX2 || w%16 != 0:
+		return false
+	case add:
+		mergePhasesAddAVX2(&x[0], &p00[0], &p01[0], &p10[0], &p11[0], pairs, w)
+	default:
+		mergePhasesAVX2(&x[0], &p00[0], &p01[0], &p10[0], &p11[0], pairs, w)
+	}
+	return true
+}

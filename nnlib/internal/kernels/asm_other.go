@@ -35,3 +35,6 @@ func winogradOutputAsm(lanes int, y0, y1, m *float32, ldm, nb, rows int, bias fl
 func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb, rows int) {
 	panic("kernels: no Winograd assembly in this build")
 }
+
+func splitPhasesVec(p00, p01, p10, p11, x []float32, pairs, w int) bool           { return false }
+func mergePhasesVec(x, p00, p01, p10, p11 []float32, pairs, w int, add bool) bool { return false }

@@ -99,6 +99,8 @@ type elemCase struct {
 // elementwiseCases lists the elementwise kernels and reductions on the
 // operands d (written), x and y; reductions accumulate into *sink.
 func elementwiseCases(d, x, y []float32, sink *float32) []elemCase {
+	n4 := len(d) / 4
+	q := [4][]float32{d[:n4], d[n4 : 2*n4], d[2*n4 : 3*n4], d[3*n4:]}
 	return []elemCase{
 		{"Add", 3, func() { Add(d, x, y) }, func() { addRef(d, x, y) }},
 		{"Sub", 3, func() { Sub(d, x, y) }, func() { subRef(d, x, y) }},
@@ -111,5 +113,9 @@ func elementwiseCases(d, x, y []float32, sink *float32) []elemCase {
 		{"Sum", 1, func() { *sink += Sum(x) }, func() { *sink += sumRef(x) }},
 		{"SumSq", 1, func() { *sink += SumSq(x) }, func() { *sink += sumSqRef(x) }},
 		{"Dot", 2, func() { *sink += Dot(x, y) }, func() { *sink += dotRef(x, y) }},
+		// The phases of 32-wide rows (a stride-2 convolution of 32×32
+		// planes), into and out of the four quarters of d.
+		{"SplitPhases", 2, func() { SplitPhases(q[0], q[1], q[2], q[3], x, 32) }, func() { splitPhasesRef(q, x, 32) }},
+		{"MergePhasesAdd", 3, func() { MergePhases(x, q[0], q[1], q[2], q[3], 32, true) }, func() { mergePhasesRef(x, q, 32, true) }},
 	}
 }

@@ -17160,3 +17160,160 @@ bnDxFreshAVX2_one:
 bnDxFreshAVX2_done:
 	VZEROUPPER
 	RET
+
+// func splitPhasesAVX2(p00 *float32, p01 *float32, p10 *float32, p11 *float32, x *float32, pairs int, w int)
+// Requires: AVX, AVX2
+TEXT ·splitPhasesAVX2(SB), NOSPLIT, $0-56
+	MOVQ p00+0(FP), AX
+	MOVQ p01+8(FP), CX
+	MOVQ p10+16(FP), DX
+	MOVQ p11+24(FP), BX
+	MOVQ x+32(FP), SI
+	MOVQ pairs+40(FP), DI
+	MOVQ w+48(FP), R8
+	MOVQ R8, R9
+	SHLQ $0x02, R9
+	SHRQ $0x04, R8
+
+splitPhasesAVX2_pair:
+	TESTQ DI, DI
+	JZ    splitPhasesAVX2_done
+	MOVQ  R8, R10
+
+splitPhasesAVX2_block:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y0, (CX)
+	VMOVUPS (SI)(R9*1), Y0
+	VMOVUPS 32(SI)(R9*1), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y0
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y0, (BX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	DECQ    R10
+	JNZ     splitPhasesAVX2_block
+	ADDQ    R9, SI
+	DECQ    DI
+	JMP     splitPhasesAVX2_pair
+
+splitPhasesAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mergePhasesAVX2(x *float32, p00 *float32, p01 *float32, p10 *float32, p11 *float32, pairs int, w int)
+// Requires: AVX
+TEXT ·mergePhasesAVX2(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), AX
+	MOVQ p00+8(FP), CX
+	MOVQ p01+16(FP), DX
+	MOVQ p10+24(FP), BX
+	MOVQ p11+32(FP), SI
+	MOVQ pairs+40(FP), DI
+	MOVQ w+48(FP), R8
+	MOVQ R8, R9
+	SHLQ $0x02, R9
+	SHRQ $0x04, R8
+
+mergePhasesAVX2_pair:
+	TESTQ DI, DI
+	JZ    mergePhasesAVX2_done
+	MOVQ  R8, R10
+
+mergePhasesAVX2_block:
+	VMOVUPS    (CX), Y0
+	VMOVUPS    (DX), Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y2, Y1
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y0, 32(AX)
+	VMOVUPS    (BX), Y0
+	VMOVUPS    (SI), Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y2, Y1
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y1, (AX)(R9*1)
+	VMOVUPS    Y0, 32(AX)(R9*1)
+	ADDQ       $0x40, AX
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, SI
+	DECQ       R10
+	JNZ        mergePhasesAVX2_block
+	ADDQ       R9, AX
+	DECQ       DI
+	JMP        mergePhasesAVX2_pair
+
+mergePhasesAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mergePhasesAddAVX2(x *float32, p00 *float32, p01 *float32, p10 *float32, p11 *float32, pairs int, w int)
+// Requires: AVX
+TEXT ·mergePhasesAddAVX2(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), AX
+	MOVQ p00+8(FP), CX
+	MOVQ p01+16(FP), DX
+	MOVQ p10+24(FP), BX
+	MOVQ p11+32(FP), SI
+	MOVQ pairs+40(FP), DI
+	MOVQ w+48(FP), R8
+	MOVQ R8, R9
+	SHLQ $0x02, R9
+	SHRQ $0x04, R8
+
+mergePhasesAddAVX2_pair:
+	TESTQ DI, DI
+	JZ    mergePhasesAddAVX2_done
+	MOVQ  R8, R10
+
+mergePhasesAddAVX2_block:
+	VMOVUPS    (CX), Y0
+	VMOVUPS    (DX), Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y2, Y1
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VADDPS     (AX), Y1, Y1
+	VADDPS     32(AX), Y0, Y0
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y0, 32(AX)
+	VMOVUPS    (BX), Y0
+	VMOVUPS    (SI), Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y2, Y1
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VADDPS     (AX)(R9*1), Y1, Y1
+	VADDPS     32(AX)(R9*1), Y0, Y0
+	VMOVUPS    Y1, (AX)(R9*1)
+	VMOVUPS    Y0, 32(AX)(R9*1)
+	ADDQ       $0x40, AX
+	ADDQ       $0x20, CX
+	ADDQ       $0x20, DX
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, SI
+	DECQ       R10
+	JNZ        mergePhasesAddAVX2_block
+	ADDQ       R9, AX
+	DECQ       DI
+	JMP        mergePhasesAddAVX2_pair
+
+mergePhasesAddAVX2_done:
+	VZEROUPPER
+	RET

@@ -553,3 +553,18 @@ func bnDxAVX2(dst *float32, dy *float32, x *float32, k float32, c1 float32, m fl
 //
 //go:noescape
 func bnDxFreshAVX2(dst *float32, dy *float32, x *float32, k float32, c1 float32, m float32, c2 float32, n int)
+
+// splitPhasesAVX2 is the assembly of SplitPhases for w a multiple of 16 (see there).
+//
+//go:noescape
+func splitPhasesAVX2(p00 *float32, p01 *float32, p10 *float32, p11 *float32, x *float32, pairs int, w int)
+
+// mergePhasesAVX2 is the assembly of MergePhases for w a multiple of 16 (see there).
+//
+//go:noescape
+func mergePhasesAVX2(x *float32, p00 *float32, p01 *float32, p10 *float32, p11 *float32, pairs int, w int)
+
+// mergePhasesAddAVX2 is the assembly of MergePhases for w a multiple of 16 (see there).
+//
+//go:noescape
+func mergePhasesAddAVX2(x *float32, p00 *float32, p01 *float32, p10 *float32, p11 *float32, pairs int, w int)

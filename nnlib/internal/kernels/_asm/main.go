@@ -76,6 +76,9 @@ func main() {
 		bnDxKernel(w, false)
 		bnDxKernel(w, true)
 	}
+	splitPhasesKernel()
+	mergePhasesKernel(false)
+	mergePhasesKernel(true)
 
 	Generate()
 }
@@ -1055,6 +1058,120 @@ func deinterleave(lanes int, lo, hi VecVirtual, vec func() VecVirtual) (even, od
 	return even, odd
 }
 
+// interleave returns the 2·lanes floats even[0], odd[0], even[1], … as
+// two vectors (the inverse of deinterleave).
+func interleave(lanes int, even, odd VecVirtual, vec func() VecVirtual) (lo, hi VecVirtual) {
+	lo, hi = vec(), vec()
+	VUNPCKLPS(odd, even, lo)
+	VUNPCKHPS(odd, even, hi)
+	if lanes == 8 {
+		o0, o1 := vec(), vec()
+		VPERM2F128(U8(0x20), hi, lo, o0)
+		VPERM2F128(U8(0x31), hi, lo, o1)
+		return o0, o1
+	}
+	return lo, hi
+}
+
+// ---------------------------------------------------------------------------
+// Polyphase split and merge of planes for stride-2 convolutions: the four
+// phases (row parity, column parity) of pairs of rows of width w, 16
+// columns (8 of each phase) per step. Pure moves and, for the merge with
+// add, one addition per element, so they match the Go loops bit for bit.
+
+// phaseLoops emits the loop over pairs of rows and, inside, over the
+// 16-column blocks of a row; body gets the pointers' current positions and
+// the row stride ld (bytes) of x. After a pair, x skips the pair's second
+// row (the blocks advanced it by one row).
+func phaseLoops(name string, x Register, p [4]Register, body func(x, ld Register)) {
+	pairs := Load(Param("pairs"), GP64())
+	w := Load(Param("w"), GP64())
+	ld := GP64()
+	MOVQ(w, ld)
+	SHLQ(U8(2), ld) // row stride in bytes
+	nb := GP64()
+	MOVQ(w, nb)
+	SHRQ(U8(4), nb) // 16-column blocks per row
+	Label(name + "_pair")
+	TESTQ(pairs, pairs)
+	JZ(LabelRef(name + "_done"))
+	j := GP64()
+	MOVQ(nb, j)
+	Label(name + "_block")
+	body(x, ld)
+	ADDQ(U8(64), x)
+	for _, r := range p {
+		ADDQ(U8(32), r)
+	}
+	DECQ(j)
+	JNZ(LabelRef(name + "_block"))
+	ADDQ(ld, x)
+	DECQ(pairs)
+	JMP(LabelRef(name + "_pair"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// splitPhasesKernel emits splitPhasesAVX2, the assembly of SplitPhases.
+func splitPhasesKernel() {
+	name := "splitPhasesAVX2"
+	TEXT(name, NOSPLIT, "func(p00, p01, p10, p11, x *float32, pairs, w int)")
+	Pragma("noescape")
+	Doc(name + " is the assembly of SplitPhases for w a multiple of 16 (see there).")
+	r := loadParams("p00", "p01", "p10", "p11", "x")
+	p := [4]Register{r[0], r[1], r[2], r[3]}
+	phaseLoops(name, r[4], p, func(x, ld Register) {
+		for row := range 2 {
+			lo, hi := YMM(), YMM()
+			if row == 0 {
+				VMOVUPS(Mem{Base: x}, lo)
+				VMOVUPS(Mem{Base: x, Disp: 32}, hi)
+			} else {
+				VMOVUPS(Mem{Base: x, Index: ld, Scale: 1}, lo)
+				VMOVUPS(Mem{Base: x, Index: ld, Scale: 1, Disp: 32}, hi)
+			}
+			even, odd := deinterleave(8, lo, hi, YMM)
+			VMOVUPS(even, Mem{Base: p[2*row]})
+			VMOVUPS(odd, Mem{Base: p[2*row+1]})
+		}
+	})
+}
+
+// mergePhasesKernel emits mergePhasesAVX2 or mergePhasesAddAVX2, the
+// assembly of MergePhases.
+func mergePhasesKernel(add bool) {
+	name := "mergePhasesAVX2"
+	if add {
+		name = "mergePhasesAddAVX2"
+	}
+	TEXT(name, NOSPLIT, "func(x, p00, p01, p10, p11 *float32, pairs, w int)")
+	Pragma("noescape")
+	Doc(name + " is the assembly of MergePhases for w a multiple of 16 (see there).")
+	r := loadParams("x", "p00", "p01", "p10", "p11")
+	p := [4]Register{r[1], r[2], r[3], r[4]}
+	phaseLoops(name, r[0], p, func(x, ld Register) {
+		for row := range 2 {
+			even, odd := YMM(), YMM()
+			VMOVUPS(Mem{Base: p[2*row]}, even)
+			VMOVUPS(Mem{Base: p[2*row+1]}, odd)
+			lo, hi := interleave(8, even, odd, YMM)
+			at := func(disp int) Mem {
+				if row == 0 {
+					return Mem{Base: x, Disp: disp}
+				}
+				return Mem{Base: x, Index: ld, Scale: 1, Disp: disp}
+			}
+			if add {
+				VADDPS(at(0), lo, lo)
+				VADDPS(at(32), hi, hi)
+			}
+			VMOVUPS(lo, at(0))
+			VMOVUPS(hi, at(32))
+		}
+	})
+}
+
 // winogradRows emits the loops shared by the three transforms: rows tile
 // rows, each of nb blocks of `lanes` tiles. body runs once per block with
 // flags telling whether the block is its row's first and last; advance
@@ -1235,15 +1352,7 @@ func winogradOutput(lanes int) {
 	VBROADCASTSS(param("bias"), bias)
 	// store writes one output row from its even (a) and odd (b) columns.
 	store := func(y Register, a, b VecVirtual, accumulate bool) {
-		lo, hi := vec(), vec()
-		VUNPCKLPS(b, a, lo)
-		VUNPCKHPS(b, a, hi)
-		o0, o1 := lo, hi
-		if lanes == 8 {
-			o0, o1 = vec(), vec()
-			VPERM2F128(U8(0x20), hi, lo, o0)
-			VPERM2F128(U8(0x31), hi, lo, o1)
-		}
+		o0, o1 := interleave(lanes, a, b, vec)
 		if accumulate {
 			VADDPS(Mem{Base: y}, o0, o0)
 			VADDPS(Mem{Base: y, Disp: 4 * lanes}, o1, o1)
