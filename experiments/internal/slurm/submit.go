@@ -140,6 +140,10 @@ func Submit(ctx context.Context, plan *harness.Plan, cache *harness.Cache, opt O
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	cached := harness.CachedKeys(plan, cache)
+	if err := checkData(plan, cached); err != nil {
+		return nil, err
+	}
 	if !opt.DryRun {
 		release, err := harness.LockFile(ctx, filepath.Join(cache.Dir, "locks", "submit.lock"), true, func() {
 			fmt.Fprintln(opt.Out, "waiting for another submission to this cache to finish")
@@ -154,7 +158,6 @@ func Submit(ctx context.Context, plan *harness.Plan, cache *harness.Cache, opt O
 			return nil, err
 		}
 	}
-	cached := harness.CachedKeys(plan, cache)
 	active, err := opt.Client.Active(ctx)
 	if err != nil {
 		if !opt.DryRun {
@@ -212,6 +215,24 @@ func Submit(ctx context.Context, plan *harness.Plan, cache *harness.Cache, opt O
 		}
 	}
 	return sum, nil
+}
+
+// checkData refuses a submission with runs to compute whose dataset is not
+// here: a run's key includes its data's checksum, computed at submission,
+// so a job submitted without the data would look on the nodes for a key
+// that their data does not give.
+func checkData(plan *harness.Plan, cached map[string]bool) error {
+	n, why := 0, ""
+	for _, u := range plan.Units {
+		if !cached[u.Key] && u.Missing != "" {
+			n++
+			why = u.Missing
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("nothing submitted: %d run(s) to compute need a dataset that is not here: %s. Run keys include the data's checksum, so submit where the data is present, from a folder the nodes see too", n, why)
 }
 
 // names lists the targets of u.

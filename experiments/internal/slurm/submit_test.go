@@ -198,6 +198,38 @@ func TestSubmitDryRun(t *testing.T) {
 	}
 }
 
+// A run whose dataset is missing here would get another key on nodes that
+// have the data, so the submission refuses, submitting nothing, dry run or
+// not.
+func TestSubmitRefusesMissingData(t *testing.T) {
+	dir := fakeSlurm(t)
+	src := "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 2, decay: 1, mode: sum, missing: \"toy data not found in /nowhere\"}\n" +
+		"  - name: b\n    kind: toy\n    params: {steps: 2, decay: 1, mode: sum}\n"
+	s, err := spec.Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := harness.Resolve([]*spec.Spec{s}, "quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dry := range []bool{false, true} {
+		cacheDir := t.TempDir()
+		var out bytes.Buffer
+		opt := slurm.Options{Config: slurm.Config{Binary: "/bin/experiments", CacheDir: cacheDir, Profile: "quick"}, DryRun: dry, Threads: 1, Out: &out}
+		sum, err := slurm.Submit(context.Background(), p, &harness.Cache{Dir: cacheDir}, opt)
+		if err == nil || !strings.Contains(err.Error(), "nothing submitted: 1 run(s)") || !strings.Contains(err.Error(), "toy data not found in /nowhere") {
+			t.Errorf("dry run %v: %+v, %v; want the missing dataset named", dry, sum, err)
+		}
+		if strings.Contains(out.String(), "sbatch") {
+			t.Errorf("dry run %v printed jobs:\n%s", dry, out.String())
+		}
+	}
+	if calls := sbatchCalls(t, dir); len(calls) != 0 {
+		t.Errorf("sbatch ran %d times", len(calls))
+	}
+}
+
 // TestReport names the Slurm log of a submitted run that failed.
 func TestReport(t *testing.T) {
 	fakeSlurm(t)
