@@ -3,6 +3,7 @@ module github.com/continuousnet/repro
 go 1.26.0
 
 require (
+	github.com/google/renameio/v2 v2.0.2
 	github.com/olekukonko/tablewriter v1.1.5
 	golang.org/x/sync v0.25.0
 	golang.org/x/sys v0.50.0

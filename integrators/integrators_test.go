@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -245,7 +246,13 @@ func TestParseKnotRule(t *testing.T) {
 			t.Fatalf("ParseKnotRule(%q) = %v, %v", r.String(), got, err)
 		}
 	}
-	if _, err := ParseKnotRule("next"); err == nil {
-		t.Fatal("ParseKnotRule(next) accepted")
+	if _, err := ParseKnotRule("next"); err == nil || !strings.Contains(err.Error(), "valid: next-piece, own-piece") {
+		t.Fatalf("ParseKnotRule(next): %v; want an error listing the valid names", err)
+	}
+	if got := KnotRule(7).String(); got != "knot rule(7)" {
+		t.Errorf("KnotRule(7).String() = %q", got)
+	}
+	if got := KnotRuleNames(); !slices.Equal(got, []string{"next-piece", "own-piece"}) {
+		t.Errorf("KnotRuleNames() = %v", got)
 	}
 }

@@ -3,8 +3,8 @@ package integrators
 import (
 	"fmt"
 	"math/big"
-
-	"github.com/continuousnet/repro/internal/enum"
+	"slices"
+	"strings"
 )
 
 // KnotRule says which piece of a piecewise-constant function of time a
@@ -35,22 +35,26 @@ const (
 
 // String returns the rule's name as used in specs: "next-piece" or
 // "own-piece".
-func (r KnotRule) String() string { return knotRuleNames.String(r) }
+func (r KnotRule) String() string {
+	if r >= 0 && int(r) < len(knotRuleNames) {
+		return knotRuleNames[r]
+	}
+	return fmt.Sprintf("knot rule(%d)", int(r))
+}
 
 // ParseKnotRule returns the rule named "next-piece" or "own-piece".
 func ParseKnotRule(name string) (KnotRule, error) {
-	v, err := knotRuleNames.Parse(name)
-	if err != nil {
-		return 0, fmt.Errorf("integrators: %w", err)
+	if i := slices.Index(knotRuleNames[:], name); i >= 0 {
+		return KnotRule(i), nil
 	}
-	return v, nil
+	return 0, fmt.Errorf("integrators: unknown knot rule %q; valid: %s", name, strings.Join(knotRuleNames[:], ", "))
 }
 
 // KnotRuleNames returns the valid names of a knot rule, in value order.
-func KnotRuleNames() []string { return knotRuleNames.All() }
+func KnotRuleNames() []string { return slices.Clone(knotRuleNames[:]) }
 
-// knotRuleNames names the knot rules (in value order).
-var knotRuleNames = enum.New[KnotRule]("knot rule", "next-piece", "own-piece")
+// knotRuleNames names the knot rules, the name of rule r at index r.
+var knotRuleNames = [...]string{NextPiece: "next-piece", OwnPiece: "own-piece"}
 
 // Piece returns which of k pieces stage `stage` of step `step` (of nt
 // uniform steps on [0, 1]) reads, under the given knot rule. It is computed

@@ -9,11 +9,12 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 
-	"github.com/continuousnet/repro/internal/atomicfile"
 	"github.com/continuousnet/repro/nnlib/rng"
+	"github.com/google/renameio/v2/maybe"
 )
 
 // Checkpoint file format (all integers little-endian):
@@ -163,10 +164,15 @@ func (c *Checkpoint) file() []byte {
 	return buf.Bytes()
 }
 
-// WriteCheckpoint writes c to path atomically: a temporary file in the same
-// directory, synced, then renamed over path.
+// WriteCheckpoint writes c to path atomically (creating its folder if
+// needed): a synced temporary file renamed over path (renameio), so a crash
+// never leaves half a checkpoint.
 func WriteCheckpoint(path string, c *Checkpoint) error {
-	if err := atomicfile.Write(path, c.file()); err != nil {
+	err := os.MkdirAll(filepath.Dir(path), 0o755)
+	if err == nil {
+		err = maybe.WriteFile(path, c.file(), 0o644)
+	}
+	if err != nil {
 		return fmt.Errorf("nnlib: writing checkpoint %s: %w", path, err)
 	}
 	return nil

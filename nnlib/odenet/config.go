@@ -7,7 +7,7 @@ import (
 	"math"
 
 	"github.com/continuousnet/repro/integrators"
-	"github.com/continuousnet/repro/internal/enum"
+	"github.com/continuousnet/repro/nnlib/internal/enum"
 )
 
 // Unit is the layer order of the residual unit h inside R.

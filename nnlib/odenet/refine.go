@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/continuousnet/repro/internal/enum"
 	"github.com/continuousnet/repro/nnlib"
+	"github.com/continuousnet/repro/nnlib/internal/enum"
 	"github.com/continuousnet/repro/nnlib/rng"
 )
 

@@ -15,7 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/continuousnet/repro/internal/atomicfile"
+	"github.com/google/renameio/v2/maybe"
 )
 
 // SchemaVersion is the version of the record format. Bump it when a field
@@ -146,9 +146,17 @@ func Write(path string, r *Record) error {
 	return WriteFileAtomic(path, data)
 }
 
-// WriteFileAtomic writes data to path through a temporary file and a
-// rename (atomicfile.Write, for the harness's files next to the records).
-func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
+// WriteFileAtomic writes data to path (mode 0644 under the usual umask),
+// creating its folder if needed, through a synced temporary file renamed
+// over path (renameio), so that no reader, on this machine or another node
+// of a shared filesystem, and no crash ever sees part of a file. It is the
+// writer of the records and of the harness's files next to them.
+func WriteFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return maybe.WriteFile(path, data, 0o644)
+}
 
 // ReadDir reads every *.json record under dir (recursively), sorted by path.
 // A record that does not parse is an error naming its file; a missing dir

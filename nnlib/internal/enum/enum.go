@@ -1,5 +1,5 @@
-// Package enum is the name table of the repository's small enumerations
-// (residual unit, stem, basis, θ-coarsening mode, knot rule): one value per
+// Package enum is the name table of odenet's small enumerations (residual
+// unit, stem, basis, θ-coarsening mode): one value per
 // name, the value being the name's index. Each enumeration declares its
 // names once, in a Names, and its String, Parse and list of valid names all
 // come from there, so they cannot disagree, and code that offers the
