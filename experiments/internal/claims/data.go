@@ -104,7 +104,7 @@ func loadDataset(name string) (*datasets.Split, error) {
 	split, err := datasets.LoadOnce(dir, name)
 	if err != nil {
 		if errors.Is(err, datasets.ErrNotFound) {
-			return nil, harness.Skip("%v (set %s to the data directory; `make data` downloads and verifies it)", err, datasets.EnvDataDir)
+			return nil, harness.Skip("%v; or point %s at a folder that holds it", err, datasets.EnvDataDir)
 		}
 		return nil, err
 	}

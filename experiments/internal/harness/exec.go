@@ -115,6 +115,9 @@ type executor struct {
 	// of skips (a missing dataset), so a dependant's reason names it once
 	// instead of nesting every link (guarded by mu).
 	skipRoot map[string]string
+	// skipShown holds the root reasons the log has shown in full (guarded
+	// by mu): later skips for the same reason show it shortened.
+	skipShown map[string]bool
 }
 
 // lookup finds the units whose result is in the local cache and verifies
@@ -204,7 +207,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Summary, error) {
 		opt.Out = io.Discard
 	}
 	e := &executor{opt: opt, plan: plan, procs: runtime.GOMAXPROCS(0),
-		sum: &Summary{Outcome: map[string]string{}, Errors: map[string]string{}}, skipRoot: map[string]string{}}
+		sum: &Summary{Outcome: map[string]string{}, Errors: map[string]string{}}, skipRoot: map[string]string{}, skipShown: map[string]bool{}}
 	if opt.Host != nil {
 		e.host = *opt.Host
 	} else {
@@ -583,11 +586,36 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 		}
 	}
 	e.finish(u, outcome, msg)
+	if outcome == OutcomeSkipped {
+		msg = e.skipLine(u, msg)
+	}
 	e.disp.line(t.Name(), describe(outcome, msg, end.Sub(start)))
 	if outcome == OutcomeRan && e.opt.ResultsDir != "" {
 		e.compareCommitted(u, rec)
 	}
 	return e.writeTargets(u, rec)
+}
+
+// skipLine is what the log shows for u's skip: the reason in full the
+// first time its root reason appears, shortened after that, so that 36 runs
+// without their dataset print the instructions once (their records keep the
+// full reason).
+func (e *executor) skipLine(u *Unit, msg string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	root := e.skipRoot[u.Key]
+	if root == "" || !e.skipShown[root] {
+		e.skipShown[root] = true
+		return msg
+	}
+	if msg == root {
+		short := firstLine(root)
+		if r := []rune(short); len(r) > 60 {
+			short = string(r[:60]) + "…"
+		}
+		return short + " (as above)"
+	}
+	return strings.Replace(msg, root, "as above", 1)
 }
 
 func describe(outcome, msg string, d time.Duration) string {

@@ -378,6 +378,44 @@ runs:
 	}
 }
 
+// The log shows a skip's root reason in full once; later skips for the same
+// reason, and the runs that need them, show it shortened. The records keep
+// the full reason.
+func TestSkipReasonShownOnce(t *testing.T) {
+	reason := "toy data not found in /nowhere; download it from somewhere far away, or point TOY_DATA at a folder that holds it"
+	src := `name: x
+runs:
+  - name: a
+    kind: toy
+    params: {steps: 1, decay: 1, mode: sum, skip: "` + reason + `"}
+  - name: b
+    kind: toy
+    params: {steps: 2, decay: 1, mode: sum, skip: "` + reason + `"}
+  - name: c
+    kind: toy
+    needs: [a]
+    params: {steps: 1, decay: 1, mode: sum}
+`
+	d := newDirs(t)
+	sum, out := execute(t, context.Background(), resolve(t, spec.Quick, parse(t, "x.yaml", src)), d, func(o *harness.Options) { o.Jobs = 1 })
+	if sum.Skipped != 3 {
+		t.Fatalf("%s\n%s", sum, out)
+	}
+	if n := strings.Count(out, reason); n != 1 {
+		t.Errorf("the reason appears %d times in the log, want 1:\n%s", n, out)
+	}
+	for _, w := range []string{"skipped: toy data not found in /nowhere; download it from somewhere f… (as above)", "which was skipped (as above)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("log lacks %q:\n%s", w, out)
+		}
+	}
+	for _, run := range []string{"a", "b", "c"} {
+		if r := readRecord(t, d, "x", run); !strings.Contains(r.Error, reason) {
+			t.Errorf("record %s: error %q lacks the full reason", run, r.Error)
+		}
+	}
+}
+
 func TestSkipKeepsCommittedResult(t *testing.T) {
 	d := newDirs(t)
 	ok := "name: x\nruns:\n  - name: a\n    kind: toy\n    params: {steps: 1, decay: 1, mode: sum}\n"
