@@ -318,6 +318,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		fmt.Fprintln(stdout, sum.String())
+		if n := keptRecords(p, sum, resultsDir); n > 0 {
+			fmt.Fprintf(stdout, "%d skipped run(s) keep the records already in %s: the tables and verdicts below show those, not results computed here\n", n, displayPath(resultsDir))
+		}
 		if sum.Failed > 0 || cf.collect && sum.Skipped > 0 {
 			code = 1 // a failure, or a collection with runs missing from the cache
 		}
@@ -341,6 +344,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// keptRecords counts the targets of p that were skipped (or not computed)
+// here but have a successful record in resultsDir, e.g. the committed
+// records of CIFAR runs on a machine without the data: the outputs rebuilt
+// from resultsDir show them.
+func keptRecords(p *harness.Plan, sum *harness.Summary, resultsDir string) int {
+	n := 0
+	for _, t := range p.Targets {
+		if o := sum.Outcome[t.Unit.Key]; o != harness.OutcomeSkipped && o != harness.OutcomeFailed {
+			continue
+		}
+		if r, err := record.Read(harness.RecordPath(resultsDir, t.Experiment, t.Run.Name)); err == nil && r.Status == record.StatusOK {
+			n++
+		}
+	}
+	return n
 }
 
 // printOptIn names the opt-in experiments of specs, which the default

@@ -69,6 +69,19 @@ func TestFromSubfolder(t *testing.T) {
 	if _, err := os.Stat(verdicts); code != 0 || err != nil || !strings.Contains(out, "nothing to compute") || !strings.Contains(out, "3 records in") {
 		t.Errorf("run after a lost rebuild: %d, verdicts %v\n%s", code, err, out)
 	}
+	// Runs skipped here (as CIFAR runs are without the data) keep the
+	// records already there, and the summary says the outputs show those.
+	skipping := strings.Replace(string(src), "      mode: walk\n", "      mode: walk\n      skip: no toy data here\n", 1)
+	if err := os.MkdirAll(filepath.Join(root, "a", "skip"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "a", "skip", "toy-chain.yaml"), []byte(skipping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCmd(t, "-spec", "../skip/toy-chain.yaml", "-cache", cache, "-profile", "smoke")
+	if code != 0 || !strings.Contains(out, "3 skipped run(s) keep the records already in") {
+		t.Errorf("run with every run skipped: %d\n%s%s", code, out, errs)
+	}
 	code, out, _ = runCmd(t, "-tables")
 	if code != 0 || !strings.Contains(out, "0 records") {
 		t.Errorf("-tables for quick (no records): %d\n%s", code, out)
