@@ -47,7 +47,7 @@ var (
 func fingerprint(name string) (fp, missing string) {
 	dir, err := dataDir()
 	if err != nil {
-		return name + ": missing", fmt.Sprintf("%s: no data directory (%v); set %s to a folder holding the dataset (see `make data`)", name, err, datasets.EnvDataDir)
+		return name + ": missing", noDataDir(name, err)
 	}
 	fpMu.Lock()
 	defer fpMu.Unlock()
@@ -80,6 +80,11 @@ func fingerprint(name string) (fp, missing string) {
 	return fp, missing
 }
 
+// noDataDir says that there is no data directory to look for name in.
+func noDataDir(name string, err error) string {
+	return fmt.Sprintf("%s: no data directory (%v); set %s to a folder holding the dataset (see `make data`)", name, err, datasets.EnvDataDir)
+}
+
 func hashFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -99,7 +104,7 @@ func hashFile(path string) (string, error) {
 func loadDataset(name string) (*datasets.Split, error) {
 	dir, err := dataDir()
 	if err != nil {
-		return nil, harness.Skip("%s: no data directory (%v); set %s to a folder holding the dataset (see `make data`)", name, err, datasets.EnvDataDir)
+		return nil, harness.Skip("%s", noDataDir(name, err))
 	}
 	split, err := datasets.LoadOnce(dir, name)
 	if err != nil {

@@ -277,7 +277,8 @@ func TestSgemmInPlaceBBitIdentical(t *testing.T) {
 			{false, false, 16, 3072, 144, 1, 0},
 			{false, false, 29, 301, 1200, 1, 0.5},
 			{true, false, 64, 97, 577, -1, 1},
-			{false, false, 16, 1000, 16, 1, 0}, // a Winograd product: short k, a partial last panel
+			{false, false, 16, 1000, 16, 1, 0},    // a Winograd product: short k, a partial last panel
+			{false, false, 16, 1000, 16, -1.5, 0}, // the same with alpha ≠ 1 (the store scales)
 			{false, false, 7, 33, 16, 2, 0.5},
 		} {
 			o := newOperands(r, tc)
