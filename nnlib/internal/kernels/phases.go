@@ -22,12 +22,9 @@ func SplitPhases(p00, p01, p10, p11, x []float32, w int) {
 	if pairs == 0 || splitPhasesVec(p00, p01, p10, p11, x, pairs, w) {
 		return
 	}
-	half := w / 2
 	for r := range pairs {
-		e0, e1 := x[2*r*w:(2*r+1)*w], x[(2*r+1)*w:(2*r+2)*w]
-		q00, q01 := p00[r*half:(r+1)*half], p01[r*half:(r+1)*half]
-		q10, q11 := p10[r*half:(r+1)*half], p11[r*half:(r+1)*half]
-		for c := range half {
+		e0, e1, q00, q01, q10, q11 := phaseRows(r, w, x, p00, p01, p10, p11)
+		for c := range w / 2 {
 			q00[c], q01[c] = e0[2*c], e0[2*c+1]
 			q10[c], q11[c] = e1[2*c], e1[2*c+1]
 		}
@@ -45,25 +42,29 @@ func MergePhases(x, p00, p01, p10, p11 []float32, w int, add bool) {
 	if pairs == 0 || mergePhasesVec(x, p00, p01, p10, p11, pairs, w, add) {
 		return
 	}
-	half := w / 2
 	for r := range pairs {
-		e0, e1 := x[2*r*w:(2*r+1)*w], x[(2*r+1)*w:(2*r+2)*w]
-		q00, q01 := p00[r*half:(r+1)*half], p01[r*half:(r+1)*half]
-		q10, q11 := p10[r*half:(r+1)*half], p11[r*half:(r+1)*half]
+		e0, e1, q00, q01, q10, q11 := phaseRows(r, w, x, p00, p01, p10, p11)
 		if !add {
-			for c := range half {
+			for c := range w / 2 {
 				e0[2*c], e0[2*c+1] = q00[c], q01[c]
 				e1[2*c], e1[2*c+1] = q10[c], q11[c]
 			}
 			continue
 		}
-		for c := range half {
+		for c := range w / 2 {
 			e0[2*c] += q00[c]
 			e0[2*c+1] += q01[c]
 			e1[2*c] += q10[c]
 			e1[2*c+1] += q11[c]
 		}
 	}
+}
+
+// phaseRows returns pair r's two rows of x and the four phases' rows.
+func phaseRows(r, w int, x, p00, p01, p10, p11 []float32) (e0, e1, q00, q01, q10, q11 []float32) {
+	h := w / 2
+	return x[2*r*w : (2*r+1)*w], x[(2*r+1)*w : (2*r+2)*w],
+		p00[r*h : (r+1)*h], p01[r*h : (r+1)*h], p10[r*h : (r+1)*h], p11[r*h : (r+1)*h]
 }
 
 // checkPhases panics unless x is a whole number of pairs of rows of even

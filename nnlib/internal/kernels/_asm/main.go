@@ -1113,6 +1113,15 @@ func phaseLoops(name string, x Register, p [4]Register, body func(x, ld Register
 	RET()
 }
 
+// rowAddr addresses disp bytes into row 0 (at x) or row 1 (at x + ld) of
+// a pair.
+func rowAddr(x, ld Register, row, disp int) Mem {
+	if row == 0 {
+		return Mem{Base: x, Disp: disp}
+	}
+	return Mem{Base: x, Index: ld, Scale: 1, Disp: disp}
+}
+
 // splitPhasesKernel emits splitPhasesAVX2, the assembly of SplitPhases.
 func splitPhasesKernel() {
 	name := "splitPhasesAVX2"
@@ -1124,13 +1133,8 @@ func splitPhasesKernel() {
 	phaseLoops(name, r[4], p, func(x, ld Register) {
 		for row := range 2 {
 			lo, hi := YMM(), YMM()
-			if row == 0 {
-				VMOVUPS(Mem{Base: x}, lo)
-				VMOVUPS(Mem{Base: x, Disp: 32}, hi)
-			} else {
-				VMOVUPS(Mem{Base: x, Index: ld, Scale: 1}, lo)
-				VMOVUPS(Mem{Base: x, Index: ld, Scale: 1, Disp: 32}, hi)
-			}
+			VMOVUPS(rowAddr(x, ld, row, 0), lo)
+			VMOVUPS(rowAddr(x, ld, row, 32), hi)
 			even, odd := deinterleave(8, lo, hi, YMM)
 			VMOVUPS(even, Mem{Base: p[2*row]})
 			VMOVUPS(odd, Mem{Base: p[2*row+1]})
@@ -1156,12 +1160,7 @@ func mergePhasesKernel(add bool) {
 			VMOVUPS(Mem{Base: p[2*row]}, even)
 			VMOVUPS(Mem{Base: p[2*row+1]}, odd)
 			lo, hi := interleave(8, even, odd, YMM)
-			at := func(disp int) Mem {
-				if row == 0 {
-					return Mem{Base: x, Disp: disp}
-				}
-				return Mem{Base: x, Index: ld, Scale: 1, Disp: disp}
-			}
+			at := func(disp int) Mem { return rowAddr(x, ld, row, disp) }
 			if add {
 				VADDPS(at(0), lo, lo)
 				VADDPS(at(32), hi, hi)
