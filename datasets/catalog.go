@@ -9,6 +9,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // ErrNotFound is wrapped by the error of [Load] when no form of the dataset
@@ -248,23 +250,13 @@ func Download(ctx context.Context, client *http.Client, dir string, f File) (err
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("datasets: downloading %s: %w", f.Path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".download-*")
+	// The download lands beside dst and replaces it only once verified.
+	tmp, err := renameio.NewPendingFile(dst, renameio.WithTempDir(filepath.Dir(dst)))
 	if err != nil {
 		return fmt.Errorf("datasets: downloading %s: %w", f.Path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Cleanup()
 	if _, err := io.Copy(tmp, resp.Body); err != nil {
-		return fmt.Errorf("datasets: downloading %s: %w", f.URL, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("datasets: downloading %s: %w", f.URL, err)
-	}
-	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("datasets: downloading %s: %w", f.URL, err)
 	}
 	if err := VerifyFile(tmp.Name(), f.Sum); err != nil {
@@ -274,7 +266,7 @@ func Download(ctx context.Context, client *http.Client, dir string, f File) (err
 		}
 		return err
 	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	if err := tmp.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("datasets: downloading %s: %w", f.URL, err)
 	}
 	return nil

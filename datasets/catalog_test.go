@@ -126,8 +126,8 @@ func TestDownload(t *testing.T) {
 					t.Fatalf("a failed download left %s behind (%v)", dst, err)
 				}
 			}
-			// No temporary file survives.
-			leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dst), ".*download*"))
+			// No temporary file (a hidden file beside dst) survives.
+			leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dst), ".*"))
 			if len(leftovers) > 0 {
 				t.Fatalf("temporary files left: %v", leftovers)
 			}
