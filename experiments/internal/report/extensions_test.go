@@ -36,8 +36,8 @@ func TestCoarseningKind(t *testing.T) {
 // the extensions tables' notes say there are no verdicts.
 func TestExtensionsTablesNeedTheirRecords(t *testing.T) {
 	all := readRecords(t)
-	drop := func(run string) []*record.Record {
-		return slices.DeleteFunc(slices.Clone(all), func(r *record.Record) bool { return r.Experiment == expExtensions && r.Run == run })
+	drop := func(group string) []*record.Record {
+		return slices.DeleteFunc(slices.Clone(all), func(r *record.Record) bool { return r.Experiment == expExtensions && r.Group == group })
 	}
 	tests := []struct {
 		name string

@@ -137,16 +137,13 @@ func (w *writer) table(dir, name string, t *table) {
 // experiment, the records of runs with one seed and one aggregated record
 // (see aggregate) per run repeated over seeds; groups holds the members.
 type index struct {
-	byKey   map[string]*record.Record // experiment + "\x00" + run
-	byRun   map[string]*record.Record // run name, first experiment in name order
-	exp     map[string][]*record.Record
-	groups  map[string][]*record.Record // experiment + "\x00" + group → records in seed order
-	byGroup map[string]string           // group → its key in groups, first experiment in name order
+	byKey  map[string]*record.Record // experiment + "\x00" + run
+	exp    map[string][]*record.Record
+	groups map[string][]*record.Record // experiment + "\x00" + group → records in seed order
 }
 
 func newIndex(profile string, recs []*record.Record) *index {
-	ix := &index{byKey: map[string]*record.Record{}, byRun: map[string]*record.Record{}, exp: map[string][]*record.Record{},
-		byGroup: map[string]string{}}
+	ix := &index{byKey: map[string]*record.Record{}, exp: map[string][]*record.Record{}}
 	var keep []*record.Record
 	for _, r := range recs {
 		if r == nil || (r.Profile != "" && r.Profile != profile) {
@@ -167,11 +164,6 @@ func newIndex(profile string, recs []*record.Record) *index {
 		ix.byKey[k] = r
 		ix.exp[r.Experiment] = append(ix.exp[r.Experiment], r)
 	}
-	for _, r := range keep {
-		if _, ok := ix.byRun[r.Run]; !ok && ix.byKey[r.Experiment+"\x00"+r.Run] == r {
-			ix.byRun[r.Run] = r
-		}
-	}
 	var latest []*record.Record
 	for _, e := range slices.Sorted(maps.Keys(ix.exp)) {
 		latest = append(latest, ix.exp[e]...)
@@ -179,9 +171,6 @@ func newIndex(profile string, recs []*record.Record) *index {
 	ix.groups = seedMembers(latest)
 	for _, k := range slices.Sorted(maps.Keys(ix.groups)) {
 		ms := ix.groups[k]
-		if _, ok := ix.byGroup[ms[0].Group]; !ok {
-			ix.byGroup[ms[0].Group] = k
-		}
 		var ok []*record.Record
 		for _, m := range ms {
 			if m.Status == record.StatusOK {
@@ -198,19 +187,6 @@ func newIndex(profile string, recs []*record.Record) *index {
 	return ix
 }
 
-// find returns the record of (experiment, run). A training or sweep run
-// ("train/…", "sweep/…") recorded under another experiment that shares it
-// through the run graph is found by its run name.
-func (ix *index) find(experiment, run string) *record.Record {
-	if r := ix.byKey[experiment+"\x00"+run]; r != nil {
-		return r
-	}
-	if strings.HasPrefix(run, "train/") || strings.HasPrefix(run, "sweep/") {
-		return ix.byRun[run]
-	}
-	return nil
-}
-
 // ok returns the experiment's records with status ok, in run-name order.
 func (ix *index) ok(experiment string) []*record.Record {
 	var out []*record.Record
@@ -223,14 +199,13 @@ func (ix *index) ok(experiment string) []*record.Record {
 }
 
 // lookup implements paper.SeedLookup over the index: one measurement for
-// a run with one seed, one per seed for a run repeated over seeds.
+// a run with one seed, one per seed for a run repeated over seeds. A run an
+// experiment shares with others (`- use:`) is found under each of them: the
+// harness writes its record into every experiment that uses it.
 func (ix *index) lookup(experiment, run, metric string) ([]paper.Measurement, bool) {
-	if r := ix.find(experiment, run); r != nil {
-		return []paper.Measurement{measure(r, metric)}, true
-	}
 	k := experiment + "\x00" + run
-	if _, ok := ix.groups[k]; !ok && (strings.HasPrefix(run, "train/") || strings.HasPrefix(run, "sweep/")) {
-		k = ix.byGroup[run]
+	if r := ix.byKey[k]; r != nil {
+		return []paper.Measurement{measure(r, metric)}, true
 	}
 	ms := ix.groups[k]
 	if len(ms) == 0 {

@@ -11,9 +11,9 @@ import (
 	"github.com/continuousnet/repro/paper"
 )
 
-// seeded repeats every CIFAR record of the test records over three seeds,
-// as a spec with `seeds: [1, 2, 3]` writes them: run NAME/seedS, group
-// NAME, every metric and series value scaled by 1 + scale[s−1].
+// seeded repeats every CIFAR record of the test records (seed 1 of each
+// group) over three seeds, as a spec with `seeds: [1, 2, 3]` writes them:
+// run GROUP/seedS, every metric and series value scaled by 1 + scale[s−1].
 func seeded(t *testing.T, scale [3]float64) []*record.Record {
 	t.Helper()
 	var out []*record.Record
@@ -25,7 +25,7 @@ func seeded(t *testing.T, scale [3]float64) []*record.Record {
 		for s := 1; s <= 3; s++ {
 			c := *r
 			f := 1 + scale[s-1]
-			c.Run, c.Group = r.Run+"/seed"+string(rune('0'+s)), r.Run
+			c.Run = r.Group + "/seed" + string(rune('0'+s))
 			c.Provenance.Seeds = []uint64{uint64(s)}
 			c.Metrics = map[string]float64{}
 			for k, v := range r.Metrics {
