@@ -12805,6 +12805,18 @@ packCopy6AVX2_done:
 	VZEROUPPER
 	RET
 
+// func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)
+// Requires: CPUID
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
 // func winogradInput4AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, nb int, rows int)
 // Requires: AVX, AVX2
 TEXT ·winogradInput4AVX2(SB), NOSPLIT, $0-64

@@ -51,7 +51,8 @@ var level = detect()
 // CurrentLevel returns the kernel level in use.
 func CurrentLevel() Level { return level }
 
-// MaxLevel returns the highest level this CPU and build support.
+// MaxLevel returns the highest level this CPU and build support (the level
+// in use may be lower: see detect).
 func MaxLevel() Level { return maxLevel() }
 
 // SetLevel switches to level l (at most MaxLevel) and returns the previous
@@ -66,20 +67,71 @@ func SetLevel(l Level) Level {
 	return prev
 }
 
-// detect picks the highest supported level, capped by CNET_KERNELS. An
-// unparseable value is reported on stderr and ignored, never silently
-// taken as a different level.
+// detect picks the level: the one CNET_KERNELS names (at most MaxLevel),
+// else the CPU's default (see defaultLevel). An unparseable value is
+// reported on stderr and ignored, never silently taken as a different
+// level.
 func detect() Level {
-	l := maxLevel()
+	maxL := maxLevel()
 	if s, ok := os.LookupEnv(EnvVar); ok && s != "" {
 		want, err := ParseLevel(s)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%v; using %v\n", err, l)
-			return l
+		if err == nil {
+			return min(want, maxL)
 		}
-		if want < l {
-			l = want
+		fmt.Fprintf(os.Stderr, "%v; using the default level\n", err)
+	}
+	return defaultLevel(maxL, host)
+}
+
+// A CPU identifies the processor: its vendor string (CPUID leaf 0, e.g.
+// "AuthenticAMD") and its family and model numbers as lscpu and
+// /proc/cpuinfo show them. The zero CPU is an unknown one (another
+// architecture, or the purego build).
+type CPU struct {
+	Vendor        string
+	Family, Model int
+}
+
+// String returns e.g. "AuthenticAMD family 25 model 17", or "unknown".
+func (c CPU) String() string {
+	if c.Vendor == "" {
+		return "unknown"
+	}
+	return fmt.Sprintf("%s family %d model %d", c.Vendor, c.Family, c.Model)
+}
+
+// host is the CPU this process runs on.
+var host = func() CPU {
+	v, f, m := cpuIdent()
+	return CPU{Vendor: v, Family: f, Model: m}
+}()
+
+// HostCPU returns the CPU this process runs on (part of every result's
+// provenance: the model name alone does not tell AMD's generations apart).
+func HostCPU() CPU { return host }
+
+// preferredLevels lowers the default level on CPU families where nnlib's
+// lower level measured faster than its highest one; CNET_KERNELS still
+// selects any supported level. An entry rests on an interleaved A/B of the
+// training-step benchmarks at both levels on that family (nnlib/README.md).
+var preferredLevels = []struct {
+	vendor string
+	family int
+	level  Level
+}{
+	// AMD family 25: Zen 4 runs AVX-512 on 256-bit units, and nnlib's AVX2
+	// level (panel-looping in-place GEMM kernels) trains faster there
+	// (Zen 3, the same family, has no AVX-512).
+	{"AuthenticAMD", 25, AVX2},
+}
+
+// defaultLevel returns maxL, lowered to cpu's preferred level if
+// preferredLevels has one for its family.
+func defaultLevel(maxL Level, cpu CPU) Level {
+	for _, p := range preferredLevels {
+		if p.vendor == cpu.Vendor && p.family == cpu.Family && p.level < maxL {
+			return p.level
 		}
 	}
-	return l
+	return maxL
 }

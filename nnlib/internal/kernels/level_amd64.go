@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/cpu"
+)
 
 func maxLevel() Level {
 	switch {
@@ -12,4 +16,25 @@ func maxLevel() Level {
 		return AVX2
 	}
 	return Generic
+}
+
+// cpuIdent returns the vendor string (CPUID leaf 0: EBX, EDX, ECX) and the
+// display family and model (leaf 1: the extended family is added when the
+// base family is 15, the extended model is prefixed from family 6 on, as
+// x86 defines them; lscpu shows the same numbers).
+func cpuIdent() (vendor string, family, model int) {
+	_, b, c, d := cpuid(0, 0)
+	var v [12]byte
+	binary.LittleEndian.PutUint32(v[0:], b)
+	binary.LittleEndian.PutUint32(v[4:], d)
+	binary.LittleEndian.PutUint32(v[8:], c)
+	a, _, _, _ := cpuid(1, 0)
+	family, model = int(a>>8&0xf), int(a>>4&0xf)
+	if family == 0xf {
+		family += int(a >> 20 & 0xff)
+	}
+	if family >= 6 {
+		model |= int(a>>16&0xf) << 4
+	}
+	return string(v[:]), family, model
 }

@@ -354,6 +354,9 @@ func packCopy16AVX2(dst *float32, src *float32, ld int, k int)
 //go:noescape
 func packCopy6AVX2(dst *float32, src *float32, ld int, k int)
 
+// cpuid executes CPUID with EAX = leaf and ECX = sub and returns EAX, EBX, ECX and EDX.
+func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)
+
 // winogradInput4AVX2 is the assembly of winogradInputRow for blocks of 4 tiles (see there).
 //
 //go:noescape

@@ -51,6 +51,7 @@ func main() {
 	}
 	packCopyAVX2(16)
 	packCopyAVX2(6)
+	cpuid()
 	for _, lanes := range []int{4, 8} {
 		winogradInput(lanes)
 		winogradOutput(lanes)
@@ -598,6 +599,22 @@ func packRows32AVX512() {
 	JMP(LabelRef(name + "_row"))
 	Label(name + "_done")
 	VZEROUPPER()
+	RET()
+}
+
+// cpuid emits cpuid(leaf, sub): the CPUID instruction with EAX = leaf and
+// ECX = sub, for the CPU's vendor and family (golang.org/x/sys/cpu reads
+// the feature flags, not these).
+func cpuid() {
+	TEXT("cpuid", NOSPLIT, "func(leaf, sub uint32) (eax, ebx, ecx, edx uint32)")
+	Doc("cpuid executes CPUID with EAX = leaf and ECX = sub and returns EAX, EBX, ECX and EDX.")
+	Load(Param("leaf"), EAX)
+	Load(Param("sub"), ECX)
+	CPUID()
+	Store(EAX, Return("eax"))
+	Store(EBX, Return("ebx"))
+	Store(ECX, Return("ecx"))
+	Store(EDX, Return("edx"))
 	RET()
 }
 
