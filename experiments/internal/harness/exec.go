@@ -540,7 +540,7 @@ func (e *executor) record(u *Unit, res *Result, env *Env, runErr error, start ti
 		Config: u.Config, Status: record.StatusOK,
 		Provenance: record.Provenance{
 			Commit: e.host.Commit, Dirty: e.host.Dirty, GoVersion: e.host.GoVersion, GOOS: e.host.GOOS, GOARCH: e.host.GOARCH,
-			CPUModel: e.host.CPUModel, CPUFeatures: e.host.CPUFeatures, GOMAXPROCS: e.procs, Jobs: jobs,
+			CPUModel: e.host.CPUModel, CPUFamily: e.host.CPUFamily, CPUModelID: e.host.CPUModelID, CPUFeatures: e.host.CPUFeatures, GOMAXPROCS: e.procs, Jobs: jobs,
 			Seeds: []uint64{u.Seed}, Dataset: u.Dataset, Start: start.UTC(), End: end.UTC(),
 			WallSeconds: end.Sub(start).Seconds(),
 		},

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/cpu"
@@ -20,13 +21,17 @@ import (
 
 // Host is what does not change during one invocation.
 type Host struct {
-	Commit      string // full hash, or "unknown"
-	Dirty       bool
-	GoVersion   string
-	GOOS        string
-	GOARCH      string
-	CPUModel    string
-	CPUFeatures []string
+	Commit    string // full hash, or "unknown"
+	Dirty     bool
+	GoVersion string
+	GOOS      string
+	GOARCH    string
+	CPUModel  string
+	// CPUFamily and CPUModelID are /proc/cpuinfo's "cpu family" and
+	// "model" (0 where unknown): AMD's model name "AMD EPYC" is the same for
+	// Zen 4 (family 25) and Zen 5 (family 26).
+	CPUFamily, CPUModelID int
+	CPUFeatures           []string
 }
 
 // OutputDirs are the repository folders the harness writes; changes in
@@ -43,10 +48,10 @@ func Collect(root string) Host {
 		GoVersion:   runtime.Version(),
 		GOOS:        runtime.GOOS,
 		GOARCH:      runtime.GOARCH,
-		CPUModel:    cpuModel(),
 		CPUFeatures: Features(),
 		Commit:      "unknown",
 	}
+	h.CPUModel, h.CPUFamily, h.CPUModelID = cpuInfo()
 	c, err := git(root, "rev-parse", "HEAD")
 	if err != nil {
 		if c, dirty, ok := fromBuildInfo(); ok {
@@ -125,20 +130,35 @@ func ChangedFiles(root, commit string, dirs []string) ([]string, error) {
 	return files, nil
 }
 
-func cpuModel() string {
+// cpuInfo returns the first processor's model name, family and model
+// number from /proc/cpuinfo (GOARCH, 0, 0 where there is none).
+func cpuInfo() (name string, family, model int) {
+	name = runtime.GOARCH
 	f, err := os.Open("/proc/cpuinfo")
 	if err != nil {
-		return runtime.GOARCH
+		return name, 0, 0
 	}
 	defer f.Close()
+	seen := 0
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	for sc.Scan() && seen < 3 {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "model name":
+			name, seen = v, seen+1
+		case "cpu family":
+			family, _ = strconv.Atoi(v)
+			seen++
+		case "model":
+			model, _ = strconv.Atoi(v)
+			seen++
 		}
 	}
-	return runtime.GOARCH
+	return name, family, model
 }
 
 // Features lists the CPU features that matter to the kernels.

@@ -69,6 +69,8 @@ type Provenance struct {
 	GOOS        string    `json:"goos"`
 	GOARCH      string    `json:"goarch"`
 	CPUModel    string    `json:"cpu_model"`
+	CPUFamily   int       `json:"cpu_family,omitempty"`   // /proc/cpuinfo's "cpu family" (AMD: 25 Zen 4, 26 Zen 5)
+	CPUModelID  int       `json:"cpu_model_id,omitempty"` // its "model"
 	CPUFeatures []string  `json:"cpu_features"`
 	Kernels     string    `json:"kernels"`        // kernel level in use: avx512, avx2 or generic
 	Conv        string    `json:"conv,omitempty"` // algorithm of stride-1 3×3 convolutions: winograd-f2x2-3x3 or im2col
