@@ -49,9 +49,9 @@ unit:
 purego:
 	$(GO) test -tags purego -short ./nnlib/...
 
-# The race detector over the packages that run work on several goroutines.
+# The race detector over nnlib and the whole harness (its runs, kinds, report and trainers use goroutines).
 race:
-	$(GO) test -race -short ./nnlib/... ./experiments/ ./experiments/internal/harness/
+	$(GO) test -race -short ./nnlib/... ./experiments/...
 
 # The committed assembly is what its generator writes.
 generated:

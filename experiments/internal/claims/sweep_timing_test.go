@@ -167,7 +167,9 @@ func TestTimeForward(t *testing.T) {
 	bare() // warm the bare graph
 	want := testing.AllocsPerRun(3, bare)
 	t.Logf("allocations per pass: timed %v, bare forward %v", timed, want)
-	if timed > want {
+	if raceEnabled {
+		t.Log("allocation counts are not compared under the race detector")
+	} else if timed > want {
 		t.Errorf("a timed pass allocates %v times, the bare forward passes %v", timed, want)
 	}
 
