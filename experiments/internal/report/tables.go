@@ -96,7 +96,7 @@ func verdictTables(profile string, vs []paper.Verdict) (md, csvb []byte, err err
 	}
 	t.notes = append(t.notes, verdictCounts(vs)...)
 	t.notes = append(t.notes, "",
-		"Sources as labelled in the project's notes on the paper: [CODE] the authors' code, [NB] an authors' notebook output,",
+		"Sources as labelled in paper/README.md: [CODE] the authors' code, [NB] an authors' notebook output,",
 		"[README] an authors' README, [INFERRED] a deduction (the pre-registered quick criteria are labelled so),",
 		"[UNCONFIRMED] plausible but not verifiable. Accuracies are in percent, points (pts) are percentage points.",
 		"Runs repeated over seeds: measured is mean ± sample sd (seeds with a value); the row is judged on the mean against",
