@@ -12,8 +12,7 @@
 // build tag forces the Go twins; the environment variable
 // CNET_KERNELS=avx512|avx2|generic selects any level the CPU supports at run
 // time, so every path can be tested on one machine. CurrentLevel reports the
-// level in use and HostCPU the CPU's vendor, family and model; both are part
-// of every result's provenance.
+// level in use; it is part of every result's provenance.
 //
 // Sgemm packs panels of op(A) and op(B) (register transposes in assembly
 // where the panel index is strided) and runs register-blocked

@@ -100,15 +100,13 @@ func (c CPU) String() string {
 	return fmt.Sprintf("%s family %d model %d", c.Vendor, c.Family, c.Model)
 }
 
-// host is the CPU this process runs on.
+// host is the CPU this process runs on, read with CPUID for the choice of
+// level (the harness's provenance reads the same numbers from
+// /proc/cpuinfo, next to the model name).
 var host = func() CPU {
 	v, f, m := cpuIdent()
 	return CPU{Vendor: v, Family: f, Model: m}
 }()
-
-// HostCPU returns the CPU this process runs on (part of every result's
-// provenance: the model name alone does not tell AMD's generations apart).
-func HostCPU() CPU { return host }
 
 // preferredLevels lowers the default level on CPU families where nnlib's
 // lower level measured faster than its highest one; CNET_KERNELS still

@@ -32,20 +32,20 @@ func TestDefaultLevel(t *testing.T) {
 
 // On amd64 with assembly the CPU identifies itself; the family and model
 // match /proc/cpuinfo where there is one.
-func TestHostCPU(t *testing.T) {
-	c := HostCPU()
+func TestHost(t *testing.T) {
+	c := host
 	if MaxLevel() == Generic {
 		if c != (CPU{}) {
-			t.Errorf("HostCPU() = %v without assembly, want the zero CPU", c)
+			t.Errorf("host = %v without assembly, want the zero CPU", c)
 		}
 		return
 	}
 	if len(c.Vendor) != 12 || c.Family < 6 {
-		t.Fatalf("HostCPU() = %+v: want a 12-byte vendor and a family ≥ 6", c)
+		t.Fatalf("host = %+v: want a 12-byte vendor and a family ≥ 6", c)
 	}
 	family, model, ok := procCPUInfo(t)
 	if ok && (family != c.Family || model != c.Model) {
-		t.Errorf("HostCPU() = %v; /proc/cpuinfo says family %d model %d", c, family, model)
+		t.Errorf("host = %v; /proc/cpuinfo says family %d model %d", c, family, model)
 	}
 }
 
