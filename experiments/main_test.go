@@ -7,11 +7,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/continuousnet/repro/experiments/internal/harness"
 	"github.com/continuousnet/repro/experiments/internal/harness/toykind"
 	"github.com/continuousnet/repro/experiments/internal/record"
 )
 
 func init() { toykind.Register() }
+
+// TestMain gives the package's invocations a machine lock of their own
+// (see harness.PrivateMachineLock).
+func TestMain(m *testing.M) {
+	remove := harness.PrivateMachineLock()
+	code := m.Run()
+	remove()
+	os.Exit(code)
+}
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -37,6 +37,20 @@ func machineLockPath(opt Options) string {
 	return filepath.Join(os.TempDir(), "continuousnet-exclusive.lock")
 }
 
+// PrivateMachineLock points CNET_MACHINE_LOCK at a lock file in a new
+// temporary folder and returns the function that removes the folder. Test
+// binaries call it from TestMain: their toy runs' timings are not results,
+// and they must neither wait for a real run that holds the machine's lock
+// while it trains nor make one wait.
+func PrivateMachineLock() (remove func()) {
+	dir, err := os.MkdirTemp("", "cnet-machine-lock-")
+	if err != nil {
+		panic("harness.PrivateMachineLock: " + err.Error())
+	}
+	os.Setenv(EnvMachineLock, filepath.Join(dir, "machine.lock"))
+	return func() { os.RemoveAll(dir) }
+}
+
 // lockPoll is how often a blocked lock is tried again.
 const lockPoll = 100 * time.Millisecond
 
