@@ -15,9 +15,9 @@ func ExampleJudge() {
 		}
 	}
 	measured := map[string]float64{
-		"coarsening/summary rk438_nt2_vs_nt4_drop_pts":                 1.2,
-		"coarsening/summary rk438_nt4_over_nt2_time":                   1.5,
-		"incremental-training/train/rk4-classic-refined acc_full_test": 0.71,
+		"coarsening/summary rk438_nt2_vs_nt4_drop_pts":       1.2,
+		"coarsening/summary rk438_nt4_over_nt2_time":         1.5,
+		"coarsening/train/rk4-classic-refined acc_full_test": 0.71,
 	}
 	lookup := func(exp, run, metric string) (float64, string, string, bool) {
 		v, ok := measured[exp+"/"+run+" "+metric]

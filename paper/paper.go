@@ -369,6 +369,10 @@ func (e *Entry) validate() error {
 		switch {
 		case !slices.Contains(Experiments, g.Experiment):
 			return fmt.Errorf("requires[%d]: experiment %q is not one of %v", i, g.Experiment, Experiments)
+		case g.Experiment != e.Experiment:
+			// -only EXPERIMENT writes that experiment's records alone (a
+			// shared run included), and its rows must be judged from them.
+			return fmt.Errorf("requires[%d]: experiment %q differs from the entry's %q; guard a run of the entry's own experiment (a shared run has a record in each experiment that uses it)", i, g.Experiment, e.Experiment)
 		case g.Run == "" || g.Metric == "":
 			return fmt.Errorf("requires[%d]: run and metric are required", i)
 		case g.Direction != AtLeast && g.Direction != AtMost:

@@ -143,6 +143,7 @@ func TestParseEntriesErrors(t *testing.T) {
 		{"finite with value", `direction: ">="`, "direction: finite", "finite"},
 		{"bad guard", "profiles: [quick]", "profiles: [quick]\n  requires: [{experiment: coarsening, run: r, metric: m, direction: within, value: 1}]", "requires"},
 		{"bad unit", "value: 1", "value: 1\n  unit: pts", "unit"},
+		{"guard of another experiment", "profiles: [quick]", "profiles: [quick]\n  requires: [{experiment: rk-consistency, run: r, metric: m, direction: \">=\", value: 1}]", "own experiment"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

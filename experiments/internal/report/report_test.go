@@ -368,3 +368,31 @@ func TestPaperProfile(t *testing.T) {
 		}
 	}
 }
+
+// `-only EXPERIMENT` writes that experiment's records alone (its shared
+// runs included): its verdict rows must be judged from them, never SKIP
+// for a guard that reads another experiment's copy of a shared net.
+func TestVerdictsFromOneExperiment(t *testing.T) {
+	for _, exp := range []string{"rk-consistency", "incremental-training", "coarsening"} {
+		var recs []*record.Record
+		for _, r := range readRecords(t) {
+			if r.Experiment == exp {
+				recs = append(recs, r)
+			}
+		}
+		_, s := regenerate(t, "quick", recs)
+		n := 0
+		for _, v := range s.Verdicts {
+			if v.Experiment != exp {
+				continue
+			}
+			n++
+			if strings.Contains(v.Reason, "unverifiable") {
+				t.Errorf("%s alone: %s %s: %s %q", exp, v.Run, v.Metric, v.Verdict, v.Reason)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s alone: no verdict rows", exp)
+		}
+	}
+}
