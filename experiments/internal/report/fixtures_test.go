@@ -22,7 +22,7 @@ var updateFixtures = flag.Bool("update-fixtures", false, "rewrite the records in
 // read are the records the harness writes today for seed 1 of the quick
 // profile of the committed specs: one file per run of each experiment a
 // fixture exists for (a shared run in every experiment that uses it), at
-// the harness's path, with its run name, group, kind, key and config
+// the harness's path, with its run name, group, kind, key, profile, seed and config
 // (schema, kind, version, params, seed, needs, dataset; the data folder
 // empty, so datasets read "missing"), and, for a training run, the
 // steps_per_epoch metric of its parameters. Metrics and series stay the
@@ -76,7 +76,11 @@ func TestFixturesHaveHarnessLayout(t *testing.T) {
 		}
 		tg := byName[r.Experiment+"/"+r.Run]
 		if tg == nil {
-			t.Errorf("%s: the quick profile has no run %s/%s", f, r.Experiment, r.Run)
+			t.Errorf("%s: the quick profile has no run %s/%s: delete the fixture, or rename it to a run the specs define", f, r.Experiment, r.Run)
+			continue
+		}
+		if have[path(tg)] != nil {
+			t.Errorf("%s: a second fixture of %s", f, tg.Name())
 			continue
 		}
 		want := harnessLayout(t, tg, r)
@@ -89,6 +93,7 @@ func TestFixturesHaveHarnessLayout(t *testing.T) {
 			}
 			r = want
 		} else if f != path(tg) || r.Run != want.Run || r.Group != want.Group || r.Kind != want.Kind || r.Key != want.Key ||
+			r.Profile != want.Profile || !slices.Equal(r.Provenance.Seeds, want.Provenance.Seeds) ||
 			!reflect.DeepEqual(r.Config, want.Config) || !reflect.DeepEqual(r.Metrics, want.Metrics) {
 			t.Errorf("%s: not what the harness writes for %s (file %s, run %s, group %q, kind %s, key %.12s, config %v); run with -update-fixtures",
 				f, tg.Name(), path(tg), want.Run, want.Group, want.Kind, want.Key, want.Config)
@@ -116,13 +121,15 @@ func TestFixturesHaveHarnessLayout(t *testing.T) {
 	}
 }
 
-// harnessLayout returns r with the run name, group, kind, key, config and
-// (for a training run) steps_per_epoch metric the harness writes for tg.
+// harnessLayout returns r with the run name, group, kind, key, profile,
+// seed, config and (for a training run) steps_per_epoch metric the harness
+// writes for tg.
 func harnessLayout(t *testing.T, tg *harness.Target, r *record.Record) *record.Record {
 	t.Helper()
 	want := *r
 	want.Experiment, want.Run, want.Group = tg.Experiment, tg.Run.Name, tg.Run.Group
-	want.Kind, want.Key = tg.Unit.Kind.Name(), tg.Unit.Key
+	want.Kind, want.Key, want.Profile = tg.Unit.Kind.Name(), tg.Unit.Key, spec.Quick
+	want.Provenance.Seeds = []uint64{tg.Run.Seed}
 	b, err := json.Marshal(tg.Unit.Config)
 	if err != nil {
 		t.Fatal(err)
