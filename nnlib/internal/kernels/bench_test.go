@@ -9,6 +9,7 @@ import (
 // BenchmarkSgemm times what nnlib/testdata/bench/openblas_sgemm.c times: C = A·B
 // + C, row-major, no transposes, alpha = 1, beta = 1, square n.
 func BenchmarkSgemm(b *testing.B) {
+	b.Logf("kernel level %v", CurrentLevel()) // make compare reads it
 	for _, n := range []int{256, 512, 1024} {
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("n=%d/threads=%d", n, th), func(b *testing.B) {

@@ -42,7 +42,7 @@ func ParseLevel(s string) (Level, error) {
 	return Generic, fmt.Errorf("kernels: unknown kernel level %q (valid: generic, avx2, avx512)", s)
 }
 
-// EnvVar is the environment variable that caps the kernel level.
+// EnvVar is the environment variable that selects the kernel level.
 const EnvVar = "CNET_KERNELS"
 
 // level is the level in use; set once by init and by SetLevel in tests.
@@ -67,20 +67,29 @@ func SetLevel(l Level) Level {
 	return prev
 }
 
-// detect picks the level: the one CNET_KERNELS names (at most MaxLevel),
-// else the CPU's default (see defaultLevel). An unparseable value is
-// reported on stderr and ignored, never silently taken as a different
-// level.
+// detect picks the level at start-up (see chooseLevel); an unparseable
+// CNET_KERNELS is reported on stderr and ignored, never silently taken as
+// a different level.
 func detect() Level {
-	maxL := maxLevel()
-	if s, ok := os.LookupEnv(EnvVar); ok && s != "" {
-		want, err := ParseLevel(s)
-		if err == nil {
-			return min(want, maxL)
-		}
-		fmt.Fprintf(os.Stderr, "%v; using the default level\n", err)
+	l, err := chooseLevel(os.Getenv(EnvVar), maxLevel(), host)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%v; using the default level %v\n", err, l)
 	}
-	return defaultLevel(maxL, host)
+	return l
+}
+
+// chooseLevel returns the level env names (at most maxL) or, when env is
+// empty, cpu's default (see defaultLevel); an unparseable env gives the
+// default and the parse error.
+func chooseLevel(env string, maxL Level, cpu CPU) (Level, error) {
+	if env == "" {
+		return defaultLevel(maxL, cpu), nil
+	}
+	want, err := ParseLevel(env)
+	if err != nil {
+		return defaultLevel(maxL, cpu), err
+	}
+	return min(want, maxL), nil
 }
 
 // A CPU identifies the processor: its vendor string (CPUID leaf 0, e.g.

@@ -30,11 +30,36 @@ func TestDefaultLevel(t *testing.T) {
 	}
 }
 
+func TestChooseLevel(t *testing.T) {
+	zen4 := CPU{Vendor: "AuthenticAMD", Family: 25, Model: 17}
+	tests := []struct {
+		env     string
+		maxL    Level
+		cpu     CPU
+		want    Level
+		wantErr bool
+	}{
+		{"", AVX512, zen4, AVX2, false},
+		{"avx512", AVX512, zen4, AVX512, false}, // asked for: above the family's default
+		{"AVX2", AVX512, CPU{}, AVX2, false},
+		{"avx512", AVX2, CPU{}, AVX2, false}, // not above what the CPU supports
+		{"generic", AVX512, zen4, Generic, false},
+		{"avx1024", AVX512, zen4, AVX2, true}, // unparseable: the default, and the error
+		{"", AVX512, CPU{}, AVX512, false},
+	}
+	for _, tt := range tests {
+		got, err := chooseLevel(tt.env, tt.maxL, tt.cpu)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("chooseLevel(%q, %v, %v) = %v, %v; want %v, error %v", tt.env, tt.maxL, tt.cpu, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
 // On amd64 with assembly the CPU identifies itself; the family and model
 // match /proc/cpuinfo where there is one.
 func TestHost(t *testing.T) {
 	c := host
-	if MaxLevel() == Generic {
+	if !hasAsm {
 		if c != (CPU{}) {
 			t.Errorf("host = %v without assembly, want the zero CPU", c)
 		}

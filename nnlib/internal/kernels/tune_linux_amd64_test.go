@@ -24,6 +24,7 @@ func BenchmarkSgemmTune(b *testing.B) {
 	}
 	base := *gemmAVX512
 	defer func() { *gemmAVX512 = base }()
+	defer SetLevel(SetLevel(AVX512)) // the AVX-512 level even where another is the default (Zen 4)
 	n := 1024
 	if s := os.Getenv("TUNE_N"); s != "" {
 		fmt.Sscan(s, &n)
@@ -58,6 +59,7 @@ func BenchmarkTuneSgemmInterleaved(tb *testing.B) {
 	}
 	base := *gemmAVX512
 	defer func() { *gemmAVX512 = base }()
+	defer SetLevel(SetLevel(AVX512)) // the AVX-512 level even where another is the default (Zen 4)
 	n := 1024
 	if s := os.Getenv("TUNE_N"); s != "" {
 		fmt.Sscan(s, &n)

@@ -8,8 +8,8 @@ within a round. Nothing else may run meanwhile (no training, no tests).
 
 Needs: python3-torch and libopenblas-dev (Debian), gcc, go. Run from the repository root:
   /usr/bin/python3 nnlib/testdata/bench/compare.py [--rounds 3] [--out FILE.md]
-It names the CPU (model, `lscpu` family: 25 = Zen 4, 26 = Zen 5) and nnlib's kernel level in its header;
-CNET_KERNELS=avx2 in the environment measures the AVX2 level on an AVX-512 machine.
+It names the CPU (model, `lscpu` family: 25 = Zen 4, 26 = Zen 5) and the kernel level nnlib ran in its header;
+CNET_KERNELS=avx2 or avx512 in the environment measures that level (where the CPU supports it).
 """
 import argparse, os, re, statistics, subprocess, sys, tempfile
 
@@ -31,19 +31,6 @@ def cpu():
     return get("Model name"), get("CPU family")
 
 
-def kernel_level():
-    """nnlib's kernel level as nnlib/internal/kernels picks it: the best the CPU flags allow, capped by CNET_KERNELS."""
-    flags = set(re.search(r"^flags\s*:(.*)$", open("/proc/cpuinfo").read(), re.M).group(1).split())
-    order = ["generic", "avx2", "avx512"]
-    best = "generic"
-    if {"avx2", "fma"} <= flags:
-        best = "avx2"
-    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
-        best = "avx512"
-    cap = os.environ.get("CNET_KERNELS", "avx512")
-    return order[min(order.index(best), order.index(cap) if cap in order else 2)]
-
-
 def build(tmp):
     bins = {}
     for pkg, name in [("./nnlib", "nnlib"), ("./nnlib/odenet", "odenet"), ("./nnlib/internal/kernels", "kernels")]:
@@ -55,7 +42,7 @@ def build(tmp):
 
 
 def gobench(binary, pattern, metric):
-    """Runs one test binary's benchmarks matching pattern; returns {sub-benchmark name: metric value}."""
+    """Runs one test binary's benchmarks matching pattern; returns {sub-benchmark name: metric value} and the output."""
     out = sh([binary, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "3x"])
     res = {}
     for line in out.splitlines():
@@ -64,7 +51,7 @@ def gobench(binary, pattern, metric):
             v = re.search(rf"([\d.]+) {re.escape(metric)}", m.group(3))
             if v:
                 res[m.group(1)] = float(v.group(1))
-    return res
+    return res, out
 
 
 def round_(bins, threads):
@@ -72,9 +59,9 @@ def round_(bins, threads):
     clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     clean.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     ours = {}
-    res = gobench(bins["nnlib"], f"^BenchmarkResNet20Step$/^threads={threads}$", "ns/op")
+    res, _ = gobench(bins["nnlib"], f"^BenchmarkResNet20Step$/^threads={threads}$", "ns/op")
     ours["resnet20"] = res[f"ResNet20Step/threads={threads}"] / 1e6
-    res = gobench(bins["odenet"], f"^BenchmarkContinuousNetStep$/^({'|'.join(MODELS[1:])})$/^threads={threads}$", "ms/step")
+    res, _ = gobench(bins["odenet"], f"^BenchmarkContinuousNetStep$/^({'|'.join(MODELS[1:])})$/^threads={threads}$", "ms/step")
     for m in MODELS[1:]:
         ours[m] = res[f"ContinuousNetStep/{m}/threads={threads}"]
     theirs = {}
@@ -84,13 +71,14 @@ def round_(bins, threads):
         m = re.match(r"^(\S+): ([\d.]+) ms/step", line)
         if m:
             theirs[m.group(1)] = float(m.group(2))
-    res = gobench(bins["kernels"], f"^BenchmarkSgemm$/^n=({'|'.join(map(str, SIZES))})$/^threads={threads}$", "GFLOP/s")
+    res, log = gobench(bins["kernels"], f"^BenchmarkSgemm$/^n=({'|'.join(map(str, SIZES))})$/^threads={threads}$", "GFLOP/s")
+    level = re.search(r"kernel level (\w+)", log)  # BenchmarkSgemm logs the level nnlib chose
     out = sh([bins["openblas"], str(threads)] + [str(n) for n in SIZES], env=clean)
     blas = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"n=(\d+) ([\d.]+) GFLOP/s", out)}
     rows = {m: (ours[m], theirs[m]) for m in MODELS}
     for n in SIZES:
         rows[f"sgemm n={n}"] = (res[f"Sgemm/n={n}/threads={threads}"], blas[n])
-    return rows
+    return rows, level.group(1) if level else "?"
 
 
 def main():
@@ -99,15 +87,17 @@ def main():
     p.add_argument("--out", help="also write the table to this Markdown file")
     a = p.parse_args()
     model, family = cpu()
-    level = kernel_level()
+    levels = set()
     with tempfile.TemporaryDirectory() as tmp:
         bins = build(tmp)
         runs = {1: [], 2: []}
         for r in range(a.rounds):
             for th in (1, 2):
-                runs[th].append(round_(bins, th))
+                rows, level = round_(bins, th)
+                runs[th].append(rows)
+                levels.add(level)
                 print(f"round {r + 1}/{a.rounds}, {th} thread(s) done", file=sys.stderr, flush=True)
-    lines = [f"CPU: {model}, family {family}; nnlib kernels: {level}; {a.rounds} interleaved rounds; "
+    lines = [f"CPU: {model}, family {family}; nnlib kernels: {', '.join(sorted(levels))}; {a.rounds} interleaved rounds; "
              "training steps in ms/step at batch 128 (lower is better), sgemm in GFLOP/s (higher is better).", "",
              "| item | threads | nnlib, median [rounds] | reference, median [rounds] | nnlib / reference (median of per-round ratios) |",
              "|---|---|---|---|---|"]
