@@ -41,9 +41,9 @@ def build(tmp):
     return bins
 
 
-def gobench(binary, pattern, metric):
+def gobench(binary, pattern, metric, *extra):
     """Runs one test binary's benchmarks matching pattern; returns {sub-benchmark name: metric value} and the output."""
-    out = sh([binary, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "3x"])
+    out = sh([binary, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "3x", *extra])
     res = {}
     for line in out.splitlines():
         m = re.match(r"^Benchmark(\S+?)(-\d+)?\s+\d+\s+(.*)$", line)
@@ -71,8 +71,8 @@ def round_(bins, threads):
         m = re.match(r"^(\S+): ([\d.]+) ms/step", line)
         if m:
             theirs[m.group(1)] = float(m.group(2))
-    res, log = gobench(bins["kernels"], f"^BenchmarkSgemm$/^n=({'|'.join(map(str, SIZES))})$/^threads={threads}$", "GFLOP/s")
-    level = re.search(r"kernel level (\w+)", log)  # BenchmarkSgemm logs the level nnlib chose
+    res, log = gobench(bins["kernels"], f"^BenchmarkSgemm$/^n=({'|'.join(map(str, SIZES))})$/^threads={threads}$", "GFLOP/s", "-test.v")
+    level = re.search(r"kernel level (\w+)", log)  # BenchmarkSgemm logs the level nnlib chose (printed with -test.v)
     out = sh([bins["openblas"], str(threads)] + [str(n) for n in SIZES], env=clean)
     blas = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"n=(\d+) ([\d.]+) GFLOP/s", out)}
     rows = {m: (ours[m], theirs[m]) for m in MODELS}
