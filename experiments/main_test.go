@@ -14,14 +14,9 @@ import (
 
 func init() { toykind.Register() }
 
-// TestMain gives the package's invocations a machine lock of their own
-// (see harness.PrivateMachineLock).
-func TestMain(m *testing.M) {
-	remove := harness.PrivateMachineLock()
-	code := m.Run()
-	remove()
-	os.Exit(code)
-}
+// TestMain: a machine lock of the package's own (see
+// harness.RunWithPrivateMachineLock).
+func TestMain(m *testing.M) { os.Exit(harness.RunWithPrivateMachineLock(m)) }
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -37,18 +37,21 @@ func machineLockPath(opt Options) string {
 	return filepath.Join(os.TempDir(), "continuousnet-exclusive.lock")
 }
 
-// PrivateMachineLock points CNET_MACHINE_LOCK at a lock file in a new
-// temporary folder and returns the function that removes the folder. Test
-// binaries call it from TestMain: their toy runs' timings are not results,
-// and they must neither wait for a real run that holds the machine's lock
-// while it trains nor make one wait.
-func PrivateMachineLock() (remove func()) {
+// RunWithPrivateMachineLock runs a test binary's tests (m is its
+// *testing.M) with CNET_MACHINE_LOCK pointing at a lock file in a new
+// temporary folder, removed afterwards, and returns m.Run's exit code. Test
+// binaries call it from TestMain, os.Exit(RunWithPrivateMachineLock(m)):
+// their toy runs' timings are not results, and they must neither wait for
+// a real run that holds the machine's lock while it trains nor make one
+// wait.
+func RunWithPrivateMachineLock(m interface{ Run() int }) int {
 	dir, err := os.MkdirTemp("", "cnet-machine-lock-")
 	if err != nil {
-		panic("harness.PrivateMachineLock: " + err.Error())
+		panic("harness.RunWithPrivateMachineLock: " + err.Error())
 	}
+	defer os.RemoveAll(dir)
 	os.Setenv(EnvMachineLock, filepath.Join(dir, "machine.lock"))
-	return func() { os.RemoveAll(dir) }
+	return m.Run()
 }
 
 // lockPoll is how often a blocked lock is tried again.

@@ -7,11 +7,6 @@ import (
 	"github.com/continuousnet/repro/experiments/internal/harness"
 )
 
-// TestMain gives the package's timed runs a machine lock of their own (see
-// harness.PrivateMachineLock).
-func TestMain(m *testing.M) {
-	remove := harness.PrivateMachineLock()
-	code := m.Run()
-	remove()
-	os.Exit(code)
-}
+// TestMain: a machine lock of the package's own (see
+// harness.RunWithPrivateMachineLock).
+func TestMain(m *testing.M) { os.Exit(harness.RunWithPrivateMachineLock(m)) }
