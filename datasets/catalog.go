@@ -227,7 +227,7 @@ func LoadFashionMNIST(dir string) (*Split, error) {
 // the destination, verifies it against f.Sum, and only then renames it into
 // place, so an interrupted or corrupt download never leaves a file that
 // looks complete. client nil means http.DefaultClient.
-func Download(ctx context.Context, client *http.Client, dir string, f File) (err error) {
+func Download(ctx context.Context, client *http.Client, dir string, f File) error {
 	if f.URL == "" {
 		return fmt.Errorf("datasets: %s has no download address", f.Path)
 	}

@@ -48,9 +48,7 @@ func TestFixturesHaveHarnessLayout(t *testing.T) {
 	path := func(tg *harness.Target) string {
 		return filepath.Join(dir, tg.Experiment, filepath.Base(harness.RecordPath("", tg.Experiment, tg.Run.Name)))
 	}
-	// The targets of seed 1 by path, and by experiment/run and
-	// experiment/group so that a fixture written under another name is
-	// matched to the run it stands for.
+	// The targets of seed 1, by path and by experiment/run.
 	byPath, byName := map[string]*harness.Target{}, map[string]*harness.Target{}
 	for _, tg := range plan.Targets {
 		if tg.Run.Group != "" && tg.Run.Seed != 1 {
@@ -58,9 +56,6 @@ func TestFixturesHaveHarnessLayout(t *testing.T) {
 		}
 		byPath[path(tg)] = tg
 		byName[tg.Name()] = tg
-		if tg.Run.Group != "" {
-			byName[tg.Experiment+"/"+tg.Run.Group] = tg
-		}
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 	if err != nil || len(files) == 0 {
