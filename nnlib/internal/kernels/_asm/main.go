@@ -14,6 +14,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -56,6 +57,9 @@ func main() {
 		winogradInput(lanes)
 		winogradOutput(lanes)
 		winogradGrad(lanes)
+		winograd4Input(lanes)
+		winograd4Output(lanes)
+		winograd4Grad(lanes)
 	}
 
 	for _, w := range []width{avx512, avx2} {
@@ -1468,4 +1472,371 @@ func winogradGrad(lanes int) {
 			ADDQ(U8(4*lanes), b)
 		}
 	}, func() { nextPair(in[0], in[1]) })
+}
+
+// ---------------------------------------------------------------------------
+// Winograd F(4×4, 3×3) transforms (winograd4.go), vectorised over the tiles
+// of one tile row as the F(2×2, 3×3) ones are: lane l of a vector is one
+// tile, 4 lanes in xmm for tile rows of 4·odd tiles, 8 in ymm otherwise,
+// where the tiles of a block come out of transpose4 in the order 0, 2, 4,
+// 6, 1, 3, 5, 7 (the Tile4Slot order of the transform buffers). Position
+// ξ = 6j + i (i the row, j the column of the 6×6 tile) lies at ξ·ld; the
+// kernels address the six positions of one column j from a pointer p at
+// 6j·ld: p, p+ld, p+2ld, then q = p+2ld: q+ld, q+2ld, then q += 2ld: q+ld.
+// Each transform runs in two stages through a stack buffer of vectors.
+
+// transpose4 returns the 4×4 transposes inside each 128-bit half of the
+// four vectors: the four phases x[4l+k] (k = 0…3) of the 4·lanes floats in
+// v, or of two vectors' worth when only the first two phases are wanted.
+func transpose4(v [4]VecVirtual, vec func() VecVirtual, phases int) []VecVirtual {
+	t0, t2 := vec(), vec()
+	VUNPCKLPS(v[1], v[0], t0)
+	VUNPCKLPS(v[3], v[2], t2)
+	p := []VecVirtual{vec(), vec()}
+	VUNPCKLPD(t2, t0, p[0])
+	VUNPCKHPD(t2, t0, p[1])
+	if phases == 2 {
+		return p
+	}
+	t1, t3 := vec(), vec()
+	VUNPCKHPS(v[1], v[0], t1)
+	VUNPCKHPS(v[3], v[2], t3)
+	p = append(p, vec(), vec())
+	VUNPCKLPD(t3, t1, p[2])
+	VUNPCKHPD(t3, t1, p[3])
+	return p
+}
+
+// w4consts holds, in the stack frame, the constants 2, 4 and 8 of the
+// F(4×4, 3×3) transforms as broadcast vectors (memory operands leave the
+// registers to the data).
+type w4consts struct{ two, four, eight Mem }
+
+// storeConst broadcasts the float32 f into the vector at m.
+func storeConst(f float32, m Mem, vec func() VecVirtual) {
+	r := GP32()
+	MOVL(U32(math.Float32bits(f)), r)
+	x := XMM()
+	VMOVD(r, x)
+	v := vec()
+	VBROADCASTSS(x, v)
+	VMOVUPS(v, m)
+}
+
+// scaled returns c·x for a power of two c (exact).
+func scaled(c Mem, x VecVirtual, vec func() VecVirtual) VecVirtual {
+	r := vec()
+	VMULPS(c, x, r)
+	return r
+}
+
+func vadd(a, b VecVirtual, vec func() VecVirtual) VecVirtual {
+	r := vec()
+	VADDPS(b, a, r)
+	return r
+}
+
+func vsub(a, b VecVirtual, vec func() VecVirtual) VecVirtual {
+	r := vec()
+	VSUBPS(b, a, r)
+	return r
+}
+
+// bt6 emits winograd4.go's bt6, in its order.
+func (k w4consts) bt6(d [6]VecVirtual, vec func() VecVirtual) [6]VecVirtual {
+	t1 := vsub(d[4], scaled(k.four, d[2], vec), vec)
+	u1 := vsub(d[3], scaled(k.four, d[1], vec), vec)
+	t2 := vsub(d[4], d[2], vec)
+	u2 := scaled(k.two, vsub(d[3], d[1], vec), vec)
+	o0 := vadd(scaled(k.four, vsub(d[0], d[2], vec), vec), t2, vec)
+	o5 := vadd(scaled(k.four, vsub(d[1], d[3], vec), vec), vsub(d[5], d[3], vec), vec)
+	return [6]VecVirtual{o0, vadd(t1, u1, vec), vsub(t1, u1, vec), vadd(t2, u2, vec), vsub(t2, u2, vec), o5}
+}
+
+// at6 emits winograd4.go's at6, in its order.
+func (k w4consts) at6(m [6]VecVirtual, vec func() VecVirtual) [4]VecVirtual {
+	a, b := vadd(m[1], m[2], vec), vsub(m[1], m[2], vec)
+	c, e := vadd(m[3], m[4], vec), vsub(m[3], m[4], vec)
+	return [4]VecVirtual{vadd(vadd(m[0], a, vec), c, vec), vadd(b, scaled(k.two, e, vec), vec),
+		vadd(a, scaled(k.four, c, vec), vec), vadd(vadd(b, scaled(k.eight, e, vec), vec), m[5], vec)}
+}
+
+// a6 emits winograd4.go's a6, in its order.
+func (k w4consts) a6(p [4]VecVirtual, vec func() VecVirtual) [6]VecVirtual {
+	a, b := vadd(p[0], p[2], vec), vadd(p[1], p[3], vec)
+	c := vadd(p[0], scaled(k.four, p[2], vec), vec)
+	e := vadd(scaled(k.two, p[1], vec), scaled(k.eight, p[3], vec), vec)
+	return [6]VecVirtual{p[0], vadd(a, b, vec), vsub(a, b, vec), vadd(c, e, vec), vsub(c, e, vec), p[3]}
+}
+
+// w4columns runs f(j, at) for the six columns j of the transformed tile,
+// at(i) addressing position 6j + i of the buffer at base (ld bytes apart).
+func w4columns(base, ld Register, f func(j int, at func(i int) Mem)) {
+	p, q := GP64(), GP64()
+	MOVQ(base, p)
+	for j := range 6 {
+		LEAQ(Mem{Base: p, Index: ld, Scale: 2}, q)
+		at := func(i int) Mem {
+			switch i {
+			case 0:
+				return Mem{Base: p}
+			case 1:
+				return Mem{Base: p, Index: ld, Scale: 1}
+			case 2:
+				return Mem{Base: p, Index: ld, Scale: 2}
+			case 3:
+				return Mem{Base: q, Index: ld, Scale: 1}
+			case 4:
+				return Mem{Base: q, Index: ld, Scale: 2}
+			}
+			r := GP64()
+			LEAQ(Mem{Base: q, Index: ld, Scale: 2}, r)
+			return Mem{Base: r, Index: ld, Scale: 1}
+		}
+		f(j, at)
+		if j < 5 {
+			LEAQ(Mem{Base: q, Index: ld, Scale: 4}, p) // p + 6ld
+		}
+	}
+}
+
+// w4prologue loads the transform buffer's base and step (in bytes), and
+// allocates the stack frame: n vectors for the stages, then the constants,
+// then `extra` more vectors (local(n+3+i)).
+func w4prologue(lanes int, buf, ldName string, n, extra int) (vec func() VecVirtual, base, ld Register, k w4consts, local func(i int) Mem) {
+	vec = wlanes(lanes)
+	base = Load(Param(buf), GP64())
+	ld = Load(Param(ldName), GP64())
+	SHLQ(U8(2), ld)
+	stack := AllocLocal((n + 3 + extra) * 4 * lanes)
+	local = func(i int) Mem { return stack.Offset(i * 4 * lanes) }
+	k = w4consts{local(n), local(n + 1), local(n + 2)}
+	storeConst(2, k.two, vec)
+	storeConst(4, k.four, vec)
+	storeConst(8, k.eight, vec)
+	return
+}
+
+// winograd4Input emits winograd4Input<lanes>AVX2(v, ldv, r0, …, r5, nb,
+// rows): the input transform V = Bᵀ·d·B of rows tile rows from their six
+// input rows (consecutive tile rows four input rows apart).
+func winograd4Input(lanes int) {
+	name := fmt.Sprintf("winograd4Input%dAVX2", lanes)
+	TEXT(name, 0, "func(v *float32, ldv int, r0, r1, r2, r3, r4, r5 *float32, nb, rows int)") // not NOSPLIT: a frame of up to 1.3 KiB
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the assembly of winograd4InputRow for blocks of %d tiles (see there).", name, lanes))
+	vec, base, ld, k, local := w4prologue(lanes, "v", "ldv", 36, 2)
+	rows := loadParams("r0", "r1", "r2", "r3", "r4", "r5")
+	count := Load(Param("rows"), GP64())
+	// The masks of the first block's column −1 and the last block's
+	// columns w, w+1, w+2 (zero padding), kept in the frame.
+	maskFirst, maskLast := local(39), local(40)
+	{
+		zero, ones, m := vec(), vec(), vec()
+		VXORPS(zero, zero, zero)
+		VPCMPEQD(ones, ones, ones)
+		VPBLENDD(U8(1), zero, ones, m)
+		VMOVUPS(m, maskFirst)
+		VPBLENDD(U8(7<<(lanes-3)), zero, ones, m)
+		VMOVUPS(m, maskLast)
+	}
+	vb := 4 * lanes // bytes per vector
+	load := func(r Register, disp int, mask *Mem) VecVirtual {
+		x := vec()
+		if mask != nil {
+			mv := vec()
+			VMOVUPS(*mask, mv)
+			VMASKMOVPS(Mem{Base: r, Disp: disp}, mv, x)
+		} else {
+			VMOVUPS(Mem{Base: r, Disp: disp}, x)
+		}
+		return x
+	}
+	body := func(first, last bool) {
+		// Stage 1: c[a] = bt6 of columns 4tx−1 … 4tx+4 of input row a.
+		for a, r := range rows {
+			var lo, hi [4]VecVirtual
+			for q := range 4 {
+				var m *Mem
+				if first && q == 0 {
+					m = &maskFirst
+				}
+				lo[q] = load(r, -4+q*vb, m)
+			}
+			p := transpose4(lo, vec, 4)
+			for q := range 4 {
+				var m *Mem
+				if last && q == 3 {
+					m = &maskLast
+				}
+				hi[q] = load(r, 12+q*vb, m)
+			}
+			p45 := transpose4(hi, vec, 2)
+			c := k.bt6([6]VecVirtual{p[0], p[1], p[2], p[3], p45[0], p45[1]}, vec)
+			for j := range 6 {
+				VMOVUPS(c[j], local(6*a+j))
+			}
+		}
+		// Stage 2: position 6j + i = bt6(c[0][j], …, c[5][j])[i].
+		w4columns(base, ld, func(j int, at func(i int) Mem) {
+			var col [6]VecVirtual
+			for a := range 6 {
+				col[a] = vec()
+				VMOVUPS(local(6*a+j), col[a])
+			}
+			for i, o := range k.bt6(col, vec) {
+				VMOVUPS(o, at(i))
+			}
+		})
+	}
+	winogradRows(name, count, body, func() {
+		for _, r := range rows {
+			ADDQ(U32(4*vb), r)
+		}
+		ADDQ(U8(vb), base)
+	}, func() {
+		// The pointers moved on by one input row; the next tile row
+		// starts three rows further.
+		t, t3 := GP64(), GP64()
+		MOVQ(rows[1], t)
+		SUBQ(rows[0], t)
+		LEAQ(Mem{Base: t, Index: t, Scale: 2}, t3)
+		for _, r := range rows {
+			ADDQ(t3, r)
+		}
+	})
+}
+
+// winograd4Output emits winograd4Output<lanes>AVX2(y, w, m, ldm, nb, rows,
+// bias, add): the output transform Y = Aᵀ·M·A of rows consecutive tile
+// rows into the output rows from y (w floats each), plus bias, added to
+// what they hold when add != 0.
+func winograd4Output(lanes int) {
+	name := fmt.Sprintf("winograd4Output%dAVX2", lanes)
+	TEXT(name, 0, "func(y *float32, w int, m *float32, ldm, nb, rows int, bias float32, add int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the assembly of winograd4OutputRow for blocks of %d tiles (see there).", name, lanes))
+	vec, base, ld, k, local := w4prologue(lanes, "m", "ldm", 24, 0)
+	y := Load(Param("y"), GP64())
+	wb := Load(Param("w"), GP64())
+	SHLQ(U8(2), wb)
+	w3 := GP64()
+	LEAQ(Mem{Base: wb, Index: wb, Scale: 2}, w3)
+	count := Load(Param("rows"), GP64())
+	add := Load(Param("add"), GP64())
+	bias := vec()
+	VBROADCASTSS(param("bias"), bias)
+	vb := 4 * lanes
+	rowAt := func(i, disp int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: y, Disp: disp}
+		case 1:
+			return Mem{Base: y, Index: wb, Scale: 1, Disp: disp}
+		case 2:
+			return Mem{Base: y, Index: wb, Scale: 2, Disp: disp}
+		}
+		return Mem{Base: y, Index: w3, Scale: 1, Disp: disp}
+	}
+	body := func(accumulate bool) {
+		// Stage 1: s[·][j] = at6(M[0][j], …, M[5][j]).
+		w4columns(base, ld, func(j int, at func(i int) Mem) {
+			var col [6]VecVirtual
+			for i := range 6 {
+				col[i] = vec()
+				VMOVUPS(at(i), col[i])
+			}
+			for i, s := range k.at6(col, vec) {
+				VMOVUPS(s, local(6*i+j))
+			}
+		})
+		// Stage 2: output row i = at6(s[i][0], …, s[i][5]) + bias.
+		for i := range 4 {
+			var s [6]VecVirtual
+			for j := range 6 {
+				s[j] = vec()
+				VMOVUPS(local(6*i+j), s[j])
+			}
+			o := k.at6(s, vec)
+			var ph [4]VecVirtual
+			for b := range 4 {
+				ph[b] = vadd(o[b], bias, vec)
+			}
+			out := transpose4(ph, vec, 4)
+			for q, x := range out {
+				if accumulate {
+					VADDPS(rowAt(i, q*vb), x, x)
+				}
+				VMOVUPS(x, rowAt(i, q*vb))
+			}
+		}
+	}
+	advance := func() {
+		ADDQ(U32(4*vb), y)
+		ADDQ(U8(vb), base)
+	}
+	next := func() { ADDQ(w3, y) } // past the tile row's other three rows
+	TESTQ(add, add)
+	JNZ(LabelRef(name + "_add"))
+	winogradRows(name, count, func(bool, bool) { body(false) }, advance, next)
+	Label(name + "_add")
+	winogradRows(name+"_add", count, func(bool, bool) { body(true) }, advance, next)
+}
+
+// winograd4Grad emits winograd4Grad<lanes>AVX2(v, ldv, dy, w, nb, rows):
+// the transform A·dY·Aᵀ of rows consecutive tile rows of the output
+// gradient (rows from dy, w floats each).
+func winograd4Grad(lanes int) {
+	name := fmt.Sprintf("winograd4Grad%dAVX2", lanes)
+	TEXT(name, 0, "func(v *float32, ldv int, dy *float32, w, nb, rows int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the assembly of winograd4GradRow for blocks of %d tiles (see there).", name, lanes))
+	vec, base, ld, k, local := w4prologue(lanes, "v", "ldv", 24, 0)
+	dy := Load(Param("dy"), GP64())
+	wb := Load(Param("w"), GP64())
+	SHLQ(U8(2), wb)
+	w3 := GP64()
+	LEAQ(Mem{Base: wb, Index: wb, Scale: 2}, w3)
+	count := Load(Param("rows"), GP64())
+	vb := 4 * lanes
+	rowAt := func(i, disp int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: dy, Disp: disp}
+		case 1:
+			return Mem{Base: dy, Index: wb, Scale: 1, Disp: disp}
+		case 2:
+			return Mem{Base: dy, Index: wb, Scale: 2, Disp: disp}
+		}
+		return Mem{Base: dy, Index: w3, Scale: 1, Disp: disp}
+	}
+	body := func(bool, bool) {
+		// Stage 1: e[r] = a6 of the four columns of gradient row r.
+		for r := range 4 {
+			var x [4]VecVirtual
+			for q := range 4 {
+				x[q] = vec()
+				VMOVUPS(rowAt(r, q*vb), x[q])
+			}
+			p := transpose4(x, vec, 4)
+			for j, e := range k.a6([4]VecVirtual{p[0], p[1], p[2], p[3]}, vec) {
+				VMOVUPS(e, local(6*r+j))
+			}
+		}
+		// Stage 2: position 6j + i = a6(e[0][j], …, e[3][j])[i].
+		w4columns(base, ld, func(j int, at func(i int) Mem) {
+			var col [4]VecVirtual
+			for r := range 4 {
+				col[r] = vec()
+				VMOVUPS(local(6*r+j), col[r])
+			}
+			for i, o := range k.a6(col, vec) {
+				VMOVUPS(o, at(i))
+			}
+		})
+	}
+	winogradRows(name, count, body, func() {
+		ADDQ(U32(4*vb), dy)
+		ADDQ(U8(vb), base)
+	}, func() { ADDQ(w3, dy) })
 }
