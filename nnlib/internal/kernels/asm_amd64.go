@@ -213,30 +213,6 @@ func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb, rows i
 	}
 }
 
-func winograd4InputAsm(lanes int, v *float32, ldv int, r [6]*float32, nb, rows int) {
-	if lanes == 8 {
-		winograd4Input8AVX2(v, ldv, r[0], r[1], r[2], r[3], r[4], r[5], nb, rows)
-	} else {
-		winograd4Input4AVX2(v, ldv, r[0], r[1], r[2], r[3], r[4], r[5], nb, rows)
-	}
-}
-
-func winograd4OutputAsm(lanes int, y *float32, w int, m *float32, ldm, nb, rows int, bias float32, add int) {
-	if lanes == 8 {
-		winograd4Output8AVX2(y, w, m, ldm, nb, rows, bias, add)
-	} else {
-		winograd4Output4AVX2(y, w, m, ldm, nb, rows, bias, add)
-	}
-}
-
-func winograd4GradAsm(lanes int, v *float32, ldv int, dy *float32, w, nb, rows int) {
-	if lanes == 8 {
-		winograd4Grad8AVX2(v, ldv, dy, w, nb, rows)
-	} else {
-		winograd4Grad4AVX2(v, ldv, dy, w, nb, rows)
-	}
-}
-
 // splitPhasesVec runs SplitPhases in assembly when w is a multiple of 16
 // (at the AVX2 level and above) and reports whether it did.
 func splitPhasesVec(p00, p01, p10, p11, x []float32, pairs, w int) bool {

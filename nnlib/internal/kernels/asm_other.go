@@ -36,17 +36,5 @@ func winogradGradAsm(lanes int, v *float32, ldv int, y0, y1 *float32, nb, rows i
 	panic("kernels: no Winograd assembly in this build")
 }
 
-func winograd4InputAsm(lanes int, v *float32, ldv int, r [6]*float32, nb, rows int) {
-	panic("kernels: no Winograd assembly in this build")
-}
-
-func winograd4OutputAsm(lanes int, y *float32, w int, m *float32, ldm, nb, rows int, bias float32, add int) {
-	panic("kernels: no Winograd assembly in this build")
-}
-
-func winograd4GradAsm(lanes int, v *float32, ldv int, dy *float32, w, nb, rows int) {
-	panic("kernels: no Winograd assembly in this build")
-}
-
 func splitPhasesVec(p00, p01, p10, p11, x []float32, pairs, w int) bool           { return false }
 func mergePhasesVec(x, p00, p01, p10, p11 []float32, pairs, w int, add bool) bool { return false }

@@ -372,21 +372,6 @@ func winogradOutput4AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, 
 //go:noescape
 func winogradGrad4AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int, rows int)
 
-// winograd4Input4AVX2 is the assembly of winograd4InputRow for blocks of 4 tiles (see there).
-//
-//go:noescape
-func winograd4Input4AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, r4 *float32, r5 *float32, nb int, rows int)
-
-// winograd4Output4AVX2 is the assembly of winograd4OutputRow for blocks of 4 tiles (see there).
-//
-//go:noescape
-func winograd4Output4AVX2(y *float32, w int, m *float32, ldm int, nb int, rows int, bias float32, add int)
-
-// winograd4Grad4AVX2 is the assembly of winograd4GradRow for blocks of 4 tiles (see there).
-//
-//go:noescape
-func winograd4Grad4AVX2(v *float32, ldv int, dy *float32, w int, nb int, rows int)
-
 // winogradInput8AVX2 is the assembly of winogradInputRow for blocks of 8 tiles (see there).
 //
 //go:noescape
@@ -401,21 +386,6 @@ func winogradOutput8AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, 
 //
 //go:noescape
 func winogradGrad8AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int, rows int)
-
-// winograd4Input8AVX2 is the assembly of winograd4InputRow for blocks of 8 tiles (see there).
-//
-//go:noescape
-func winograd4Input8AVX2(v *float32, ldv int, r0 *float32, r1 *float32, r2 *float32, r3 *float32, r4 *float32, r5 *float32, nb int, rows int)
-
-// winograd4Output8AVX2 is the assembly of winograd4OutputRow for blocks of 8 tiles (see there).
-//
-//go:noescape
-func winograd4Output8AVX2(y *float32, w int, m *float32, ldm int, nb int, rows int, bias float32, add int)
-
-// winograd4Grad8AVX2 is the assembly of winograd4GradRow for blocks of 8 tiles (see there).
-//
-//go:noescape
-func winograd4Grad8AVX2(v *float32, ldv int, dy *float32, w int, nb int, rows int)
 
 // addAVX512 sets dst[i] = x[i] add y[i] for i < n (n a multiple of the vector width).
 //
