@@ -30,6 +30,11 @@ type gemm struct {
 	// adjacent full panels in one call (panel j at b + j·nr, its tile at
 	// c + j·nr): the same arithmetic per tile, without a call per tile.
 	microPanels []func(k int, a, b *float32, ldb int, c *float32, ldc int, np int, alpha, beta float32)
+	// microARows, if not nil, holds the kernels of micro reading A in
+	// place (row i at a + i·lda) for an A whose rows are contiguous along
+	// the depth: part uses them for products with few columns, where
+	// packing A would be amortised over few B panels (see aRowsMaxN).
+	microARows []func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
 	// pack writes dst[p*w+r] = src[r*rs+p*ps] for r < rows, p < kb, and
 	// zeros for rows ≤ r < w. w is a panel height (A) or nr (B).
 	pack func(dst []float32, w int, src []float32, rs, ps, rows, kb int)
@@ -61,6 +66,13 @@ func (g *gemm) pickMR(m int) int {
 // in place rather than packed (a variable so that tests and benchmarks can
 // compare both).
 var stridedMaxM = 128
+
+// aRowsMaxN is the largest n for which an A with contiguous rows is read
+// in place rather than packed, when B is packed (a variable so that tests
+// and benchmarks can compare both). The weight gradients of the
+// convolutions (n = input channels × taps or, on the Winograd path, input
+// channels) are such products: each A panel meets at most four B panels.
+var aRowsMaxN = 64
 
 // parallelMin is the product m·n·k below which sgemm runs on one thread:
 // waking a parked worker costs about 7 µs, the time of ≈ 1.5 MFLOP.
@@ -156,6 +168,8 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 	// In-place B: every full panel is read where it is, only a partial
 	// last panel is packed. The choice depends on the shape alone.
 	inPlace := g.microStrided != nil && op.brs == 1 && op.m <= stridedMaxM
+	// A in place instead of packed: a B that is packed and few columns.
+	aInPlace := !inPlace && g.microARows != nil && op.aps == 1 && op.n <= aRowsMaxN
 	for jc := j0; jc < j1; jc += g.nc {
 		ncb := min(g.nc, j1-jc)
 		for pc := 0; pc < op.k; pc += kc {
@@ -178,7 +192,7 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcb := min(mc, i1-ic)
-				for ir := 0; ir < mcb; ir += mr {
+				for ir := 0; ir < mcb && !aInPlace; ir += mr {
 					i := ic + ir
 					h := min(mr, mcb-ir)
 					g.pack(abuf[ir*kb:], op.panelHeight(h), op.a[i*op.ars+pc*op.aps:], op.ars, op.aps, h, kb)
@@ -223,9 +237,12 @@ func (op *gemmOp) part(i0, i1, j0, j1 int) {
 							}
 							cp, ldc = &t[0], nr
 						}
-						if bsrc != nil {
+						switch {
+						case bsrc != nil:
 							g.microStrided[ph](kb, apanel, bsrc, op.bps, cp, ldc, op.alpha, beta)
-						} else {
+						case aInPlace:
+							g.microARows[ph](kb, &op.a[(ic+ir)*op.ars+pc], op.ars, bpanel, cp, ldc, op.alpha, beta)
+						default:
 							g.micro[ph](kb, apanel, bpanel, cp, ldc, op.alpha, beta)
 						}
 						if edge {

@@ -7,7 +7,7 @@ var (
 		mrs: []int{8, 9, 10, 11, 12, 13, 14}, micro: microAVX512[:], microStrided: microStridedAVX512[:],
 		pack: packAVX512, packRows: packRowsAVX512}
 	gemmAVX2 = &gemm{nr: 16, kc: 256, mc: 72, nc: 3072,
-		mrs: []int{6}, micro: microAVX2[:], microStrided: microStridedAVX2[:], microPanels: microPanelsAVX2[:], pack: packAVX2}
+		mrs: []int{6}, micro: microAVX2[:], microStrided: microStridedAVX2[:], microPanels: microPanelsAVX2[:], microARows: microARowsAVX2[:], pack: packAVX2}
 )
 
 // microAVX2[r] is the AVX2 micro-kernel for r×16 tiles (r = 1..6), reading
@@ -20,6 +20,9 @@ var (
 	// microPanelsAVX2[r] runs microStridedAVX2[r] over adjacent panels.
 	microPanelsAVX2 = [7]func(k int, a, b *float32, ldb int, c *float32, ldc int, np int, alpha, beta float32){nil,
 		sgemmPanels1x16StridedAVX2, sgemmPanels2x16StridedAVX2, sgemmPanels3x16StridedAVX2, sgemmPanels4x16StridedAVX2, sgemmPanels5x16StridedAVX2, sgemmPanels6x16StridedAVX2}
+	// microARowsAVX2[r] is microAVX2[r] reading A in place.
+	microARowsAVX2 = [7]func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32){nil,
+		sgemmKernel1x16ARowsAVX2, sgemmKernel2x16ARowsAVX2, sgemmKernel3x16ARowsAVX2, sgemmKernel4x16ARowsAVX2, sgemmKernel5x16ARowsAVX2, sgemmKernel6x16ARowsAVX2}
 )
 
 // microAVX512[r] is the AVX-512 micro-kernel for r×32 tiles (r = 1..14),

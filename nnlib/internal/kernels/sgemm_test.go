@@ -267,36 +267,52 @@ func TestSgemmThreadsBitIdentical(t *testing.T) {
 	})
 }
 
-// TestSgemmInPlaceBBitIdentical checks that reading B in place (products
-// with few rows and contiguous B rows) gives exactly what packing it gives,
-// over partial panels, edge rows and several depth blocks.
-func TestSgemmInPlaceBBitIdentical(t *testing.T) {
-	forEachLevel(t, func(t *testing.T, l Level) {
-		r := rand.New(rand.NewPCG(5, uint64(l)))
-		for _, tc := range []gemmCase{
+// TestSgemmInPlaceBitIdentical checks that reading an operand in place
+// gives exactly what packing it gives: B for products with few rows and
+// contiguous B rows, A for products with few columns, a packed B and
+// contiguous A rows; over partial panels, edge rows and several depth
+// blocks.
+func TestSgemmInPlaceBitIdentical(t *testing.T) {
+	for _, operand := range []struct {
+		name  string
+		knob  *int // 0 packs the operand
+		cases []gemmCase
+	}{
+		{"B", &stridedMaxM, []gemmCase{
 			{false, false, 16, 3072, 144, 1, 0},
 			{false, false, 29, 301, 1200, 1, 0.5},
 			{true, false, 64, 97, 577, -1, 1},
 			{false, false, 16, 1000, 16, 1, 0},    // a Winograd product: short k, a partial last panel
 			{false, false, 16, 1000, 16, -1.5, 0}, // the same with alpha ≠ 1 (the store scales)
 			{false, false, 7, 33, 16, 2, 0.5},
-		} {
-			o := newOperands(r, tc)
-			inPlace := append([]float32(nil), o.c...)
-			packed := append([]float32(nil), o.c...)
-			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, inPlace, o.ldc)
-			prev := stridedMaxM
-			stridedMaxM = 0
-			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, packed, o.ldc)
-			stridedMaxM = prev
-			for i := range packed {
-				if !sameBits(inPlace[i], packed[i]) {
-					t.Fatalf("%v: B in place gives %v, packed %v at %d", tc, inPlace[i], packed[i], i)
+		}},
+		{"A", &aRowsMaxN, []gemmCase{
+			{false, true, 16, 16, 1040, 1, 0},  // a Winograd weight gradient: rows of 6, 6, 4
+			{false, true, 29, 45, 700, 1, 0.5}, // a partial B panel, an edge row panel, three depth blocks
+			{false, true, 7, 3, 300, -1.5, 1},
+			{false, false, 200, 40, 300, 2, 0}, // B packed because of its many rows
+		}},
+	} {
+		forEachLevel(t, func(t *testing.T, l Level) {
+			r := rand.New(rand.NewPCG(5, uint64(l)))
+			for _, tc := range operand.cases {
+				o := newOperands(r, tc)
+				inPlace := append([]float32(nil), o.c...)
+				packed := append([]float32(nil), o.c...)
+				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, inPlace, o.ldc)
+				prev := *operand.knob
+				*operand.knob = 0
+				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, o.a, o.lda, o.b, o.ldb, tc.beta, packed, o.ldc)
+				*operand.knob = prev
+				for i := range packed {
+					if !sameBits(inPlace[i], packed[i]) {
+						t.Fatalf("%v: %s in place gives %v, packed %v at %d", tc, operand.name, inPlace[i], packed[i], i)
+					}
 				}
+				o.check(t, tc, o.c, inPlace)
 			}
-			o.check(t, tc, o.c, inPlace)
-		}
-	})
+		})
+	}
 }
 
 // TestSgemmGenericMatchesReference checks that the Generic level returns

@@ -234,6 +234,36 @@ func sgemmPanels5x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float
 //go:noescape
 func sgemmPanels6x16StridedAVX2(k int, a *float32, b *float32, ldb int, c *float32, ldc int, np int, alpha float32, beta float32)
 
+// sgemmKernel1x16ARowsAVX2 computes a 1×16 tile of C = alpha·A·B + beta·C from A in place (A(i, p) at a + i·lda + p) and a packed B panel, as sgemmKernel1x16AVX2 does from a packed A panel.
+//
+//go:noescape
+func sgemmKernel1x16ARowsAVX2(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel2x16ARowsAVX2 computes a 2×16 tile of C = alpha·A·B + beta·C from A in place (A(i, p) at a + i·lda + p) and a packed B panel, as sgemmKernel2x16AVX2 does from a packed A panel.
+//
+//go:noescape
+func sgemmKernel2x16ARowsAVX2(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel3x16ARowsAVX2 computes a 3×16 tile of C = alpha·A·B + beta·C from A in place (A(i, p) at a + i·lda + p) and a packed B panel, as sgemmKernel3x16AVX2 does from a packed A panel.
+//
+//go:noescape
+func sgemmKernel3x16ARowsAVX2(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel4x16ARowsAVX2 computes a 4×16 tile of C = alpha·A·B + beta·C from A in place (A(i, p) at a + i·lda + p) and a packed B panel, as sgemmKernel4x16AVX2 does from a packed A panel.
+//
+//go:noescape
+func sgemmKernel4x16ARowsAVX2(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel5x16ARowsAVX2 computes a 5×16 tile of C = alpha·A·B + beta·C from A in place (A(i, p) at a + i·lda + p) and a packed B panel, as sgemmKernel5x16AVX2 does from a packed A panel.
+//
+//go:noescape
+func sgemmKernel5x16ARowsAVX2(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernel6x16ARowsAVX2 computes a 6×16 tile of C = alpha·A·B + beta·C from A in place (A(i, p) at a + i·lda + p) and a packed B panel, as sgemmKernel6x16AVX2 does from a packed A panel.
+//
+//go:noescape
+func sgemmKernel6x16ARowsAVX2(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
 // packTrans16AVX512 packs 16 rows of a row-major panel transposed: dst[p*dstStride+r] = src[r*ld+p] for p < 16·nblk.
 //
 //go:noescape

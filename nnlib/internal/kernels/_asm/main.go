@@ -39,6 +39,9 @@ func main() {
 	for mr := 1; mr <= 6; mr++ {
 		sgemmKernel(regsAVX2, mr, panels)
 	}
+	for mr := 1; mr <= 6; mr++ {
+		sgemmKernel(regsAVX2, mr, aRows)
+	}
 	packTransAVX512(16)
 	for w := 8; w <= 14; w++ {
 		packTransAVX512(w)
@@ -151,6 +154,7 @@ const (
 	packed  bLayout = iota // a packed kc×nr panel
 	strided                // in place, row p at b + p·ldb
 	panels                 // in place, over np adjacent column panels
+	aRows                  // B packed, A in place (row i at a + i·lda)
 )
 
 // sgemmKernel emits sgemmKernel<mr>x<nr><level> (e.g. sgemmKernel12x32AVX512):
@@ -184,6 +188,9 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 	case panels:
 		name = fmt.Sprintf("sgemmPanels%dx%dStrided%s", mr, nr, r.suffix)
 		sig = "func(k int, a, b *float32, ldb int, c *float32, ldc int, np int, alpha, beta float32)"
+	case aRows:
+		name = fmt.Sprintf("sgemmKernel%dx%dARows%s", mr, nr, r.suffix)
+		sig = "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)"
 	}
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
@@ -194,8 +201,10 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from a packed A panel and B in place (row p at b + p·ldb).", name, mr, nr))
 	case panels:
 		Doc(fmt.Sprintf("%s computes np ≥ 1 adjacent %d×%d tiles of C = alpha·A·B + beta·C (tile j at c + j·%d) from one packed A panel and B in place (row p at b + p·ldb, panel j at b + j·%d), as np calls of sgemmKernel%dx%dStrided%s would.", name, mr, nr, nr, nr, mr, nr, r.suffix))
+	case aRows:
+		Doc(fmt.Sprintf("%s computes a %d×%d tile of C = alpha·A·B + beta·C from A in place (A(i, p) at a + i·lda + p) and a packed B panel, as sgemmKernel%dx%d%s does from a packed A panel.", name, mr, nr, mr, nr, r.suffix))
 	}
-	var k, a, b, c, ldb, ldb3, ldc, bBase, cBase, np Register
+	var k, a, b, c, ldb, ldb3, ldc, bBase, cBase, np, lda, lda3, lda5 Register
 	if layout == panels {
 		bBase = Load(Param("b"), GP64())
 		cBase = Load(Param("c"), GP64())
@@ -222,11 +231,46 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 			ldb3 = GP64()
 			LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 		}
+		if layout == aRows {
+			lda = Load(Param("lda"), GP64())
+			SHLQ(U8(2), lda)
+			lda3, lda5 = GP64(), GP64()
+			LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+			LEAQ(Mem{Base: lda, Index: lda, Scale: 4}, lda5)
+		}
 		c = Load(Param("c"), GP64())
 		ldc = Load(Param("ldc"), GP64())
 		SHLQ(U8(2), ldc)
 	}
-	inPlace := layout != packed
+	inPlace := layout == strided || layout == panels
+	// aAt addresses A(i, u) relative to the current depth: packed, the
+	// panel's element u·mr + i; in place, row i (a + i·lda) at u.
+	aAt := func(u, i int) Mem {
+		if layout != aRows {
+			return Mem{Base: a, Disp: (u*mr + i) * 4}
+		}
+		m := Mem{Base: a, Disp: u * 4}
+		switch i {
+		case 1:
+			m.Index, m.Scale = lda, 1
+		case 2:
+			m.Index, m.Scale = lda, 2
+		case 3:
+			m.Index, m.Scale = lda3, 1
+		case 4:
+			m.Index, m.Scale = lda, 4
+		case 5:
+			m.Index, m.Scale = lda5, 1
+		}
+		if i > 5 {
+			panic("sgemmKernel: A in place has at most 6 rows")
+		}
+		return m
+	}
+	aStep := mr * 4 // bytes A advances per depth step
+	if layout == aRows {
+		aStep = 4
+	}
 
 	if r.prefetch {
 		// Prefetch the C tile (written at the end, read too when beta != 0).
@@ -266,7 +310,7 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 		}
 		for i := 0; i < mr; i++ {
 			bc := r.bcast(mr, i)
-			VBROADCASTSS(Mem{Base: a, Disp: (u*mr + i) * 4}, bc)
+			VBROADCASTSS(aAt(u, i), bc)
 			VFMADD231PS(b0, bc, acc[2*i])
 			VFMADD231PS(b1, bc, acc[2*i+1])
 		}
@@ -275,13 +319,13 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 	Label(name + "_loop")
 	CMPQ(k, U8(unroll))
 	JL(LabelRef(name + "_tail"))
-	if r.prefetch {
+	if r.prefetch && layout != aRows {
 		PREFETCHT0(Mem{Base: a, Disp: unroll * mr * 4 * 4})
 	}
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(unroll*mr*4), a)
+	ADDQ(U32(unroll*aStep), a)
 	if inPlace {
 		LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
 	} else {
@@ -293,7 +337,7 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 	TESTQ(k, k)
 	JZ(LabelRef(name + "_store"))
 	step(0)
-	ADDQ(U8(mr*4), a)
+	ADDQ(U8(aStep), a)
 	if inPlace {
 		ADDQ(ldb, b)
 	} else {
