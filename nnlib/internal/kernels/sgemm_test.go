@@ -291,6 +291,7 @@ func TestSgemmInPlaceBitIdentical(t *testing.T) {
 			{false, true, 29, 45, 700, 1, 0.5}, // a partial B panel, an edge row panel, three depth blocks
 			{false, true, 7, 3, 300, -1.5, 1},
 			{false, false, 200, 40, 300, 2, 0}, // B packed because of its many rows
+			{false, true, 32, 144, 600, 1, 0},  // an im2col weight gradient: 16 channels × 9 taps
 		}},
 	} {
 		forEachLevel(t, func(t *testing.T, l Level) {
