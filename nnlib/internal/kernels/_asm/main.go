@@ -249,23 +249,7 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 		if layout != aRows {
 			return Mem{Base: a, Disp: (u*mr + i) * 4}
 		}
-		m := Mem{Base: a, Disp: u * 4}
-		switch i {
-		case 1:
-			m.Index, m.Scale = lda, 1
-		case 2:
-			m.Index, m.Scale = lda, 2
-		case 3:
-			m.Index, m.Scale = lda3, 1
-		case 4:
-			m.Index, m.Scale = lda, 4
-		case 5:
-			m.Index, m.Scale = lda5, 1
-		}
-		if i > 5 {
-			panic("sgemmKernel: A in place has at most 6 rows")
-		}
-		return m
+		return strideAddr(a, lda, lda3, lda5, i, u*4)
 	}
 	aStep := mr * 4 // bytes A advances per depth step
 	if layout == aRows {
@@ -292,15 +276,7 @@ func sgemmKernel(r kernelRegs, mr int, layout bLayout) {
 	b0, b1 := r.b(mr)
 	step := func(u int) {
 		if inPlace {
-			row := Mem{Base: b}
-			switch u {
-			case 1:
-				row = Mem{Base: b, Index: ldb, Scale: 1}
-			case 2:
-				row = Mem{Base: b, Index: ldb, Scale: 2}
-			case 3:
-				row = Mem{Base: b, Index: ldb3, Scale: 1}
-			}
+			row := strideAddr(b, ldb, ldb3, nil, u, 0)
 			VMOVUPS(row, b0)
 			row.Disp = r.vbytes
 			VMOVUPS(row, b1)
@@ -1283,14 +1259,27 @@ func nextPair(a, b Register) {
 // xiAddr returns the address of transform position ξ (0…15) of a tile row
 // whose positions lie ld bytes apart: base[ξ/4] + (ξ%4)·ld.
 func xiAddr(base [4]Register, ld, ld3 Register, xi int) Mem {
-	m := Mem{Base: base[xi/4]}
-	switch xi % 4 {
+	return strideAddr(base[xi/4], ld, ld3, nil, xi%4, 0)
+}
+
+// strideAddr addresses base + i·ld + disp for i = 0…5, with the index
+// registers ld, ld3 = 3·ld (for i = 3) and ld5 = 5·ld (for i = 5).
+func strideAddr(base, ld, ld3, ld5 Register, i, disp int) Mem {
+	m := Mem{Base: base, Disp: disp}
+	switch i {
+	case 0:
 	case 1:
 		m.Index, m.Scale = ld, 1
 	case 2:
 		m.Index, m.Scale = ld, 2
 	case 3:
 		m.Index, m.Scale = ld3, 1
+	case 4:
+		m.Index, m.Scale = ld, 4
+	case 5:
+		m.Index, m.Scale = ld5, 1
+	default:
+		panic(fmt.Sprintf("strideAddr: row %d > 5", i))
 	}
 	return m
 }
