@@ -189,6 +189,29 @@ func winogradLanes(tw int) int {
 	return 0
 }
 
+// winogradPairs returns the pairs of tile rows per plane of the assembly
+// transforms that take two tile rows of an 8-wide plane at a time (h/4), or
+// 0 where they do not apply (the Generic level, other widths, h not a
+// multiple of 4).
+func winogradPairs(h, w int) int {
+	if level < AVX2 || w != 8 || h%4 != 0 {
+		return 0
+	}
+	return h / 4
+}
+
+func winogradInputPairsAsm(v *float32, ldv int, x *float32, pairs, planes int) {
+	winogradInputPairsAVX2(v, ldv, x, pairs, planes)
+}
+
+func winogradOutputPairsAsm(y, m *float32, ldm, pairs int, bias float32, add int) {
+	winogradOutputPairsAVX2(y, m, ldm, pairs, 1, bias, add)
+}
+
+func winogradGradPairsAsm(v *float32, ldv int, dy *float32, pairs int) {
+	winogradGradPairsAVX2(v, ldv, dy, pairs, 1)
+}
+
 func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb, rows int) {
 	if lanes == 8 {
 		winogradInput8AVX2(v, ldv, r0, r1, r2, r3, nb, rows)

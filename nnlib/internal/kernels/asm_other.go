@@ -24,6 +24,20 @@ func bnDxVec(dst, dy, x []float32, k, c1, m, c2 float32, fresh bool) int { retur
 
 func winogradLanes(tw int) int { return 0 }
 
+func winogradPairs(h, w int) int { return 0 }
+
+func winogradInputPairsAsm(v *float32, ldv int, x *float32, pairs, planes int) {
+	panic("kernels: no Winograd assembly in this build")
+}
+
+func winogradOutputPairsAsm(y, m *float32, ldm, pairs int, bias float32, add int) {
+	panic("kernels: no Winograd assembly in this build")
+}
+
+func winogradGradPairsAsm(v *float32, ldv int, dy *float32, pairs int) {
+	panic("kernels: no Winograd assembly in this build")
+}
+
 func winogradInputAsm(lanes int, v *float32, ldv int, r0, r1, r2, r3 *float32, nb, rows int) {
 	panic("kernels: no Winograd assembly in this build")
 }

@@ -417,6 +417,21 @@ func winogradOutput8AVX2(y0 *float32, y1 *float32, m *float32, ldm int, nb int, 
 //go:noescape
 func winogradGrad8AVX2(v *float32, ldv int, y0 *float32, y1 *float32, nb int, rows int)
 
+// winogradInputPairsAVX2 is the assembly of winogradInputRow for 8-wide planes, two tile rows at a time (see there).
+//
+//go:noescape
+func winogradInputPairsAVX2(v *float32, ldv int, x *float32, nb int, rows int)
+
+// winogradOutputPairsAVX2 is the assembly of winogradOutputRow for 8-wide planes, two tile rows at a time (see there).
+//
+//go:noescape
+func winogradOutputPairsAVX2(y *float32, m *float32, ldm int, nb int, rows int, bias float32, add int)
+
+// winogradGradPairsAVX2 is the assembly of winogradGradRow for 8-wide planes, two tile rows at a time (see there).
+//
+//go:noescape
+func winogradGradPairsAVX2(v *float32, ldv int, dy *float32, nb int, rows int)
+
 // addAVX512 sets dst[i] = x[i] add y[i] for i < n (n a multiple of the vector width).
 //
 //go:noescape

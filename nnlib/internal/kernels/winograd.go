@@ -17,6 +17,8 @@ import "fmt"
 // each runs on a tile row at a time, in assembly where there is a kernel
 // (tile rows of a multiple of 4 tiles at the AVX2 level and above), which
 // forms every sum in the order written here, so both agree bit for bit.
+// 8-wide planes with a multiple of 4 rows take two tile rows at a time
+// (one ymm holds both rows' 4 tiles).
 
 // WinogradInput writes the input transform of planes consecutive h×w
 // planes of x (plane p at x[p·h·w:]) to v:
@@ -26,6 +28,10 @@ import "fmt"
 // ldv ≥ planes·T is the distance between the 16 positions' blocks.
 func WinogradInput(v []float32, ldv int, x []float32, planes, h, w int) {
 	tiles := winogradCheck("WinogradInput", v, ldv, x, planes, h, w)
+	if pairs := winogradPairs(h, w); pairs > 0 && planes > 0 {
+		winogradInputPairsAsm(&v[0], ldv, &x[0], pairs, planes)
+		return
+	}
 	tw, th := w/2, h/2
 	zero := zeroRow(w)
 	lanes := winogradLanes(tw)
@@ -102,6 +108,14 @@ func winogradInputRow(v []float32, ldv int, r0, r1, r2, r3 []float32, tw int) {
 //	y[p·h·w + (2ty+a)·w + 2tx+b] (+)= (Aᵀ·M_t·A)[a][b] + bias
 func WinogradOutput(y, m []float32, ldm, planes, h, w int, bias float32, add bool) {
 	winogradCheck("WinogradOutput", m, ldm, y, planes, h, w)
+	if pairs := winogradPairs(h, w); pairs > 0 && planes > 0 {
+		acc := 0
+		if add {
+			acc = 1
+		}
+		winogradOutputPairsAsm(&y[0], &m[0], ldm, planes*pairs, bias, acc)
+		return
+	}
 	tw := w / 2
 	if lanes := winogradLanes(tw); lanes > 0 && planes > 0 {
 		// The tile rows of consecutive planes are consecutive pairs of
@@ -150,6 +164,10 @@ func winogradOutputRow(y0, y1, m []float32, ldm, tw int, bias float32, add bool)
 // Winograd domain (dU[ξ] = Σ_t Ŷ_t[ξ]·V_t[ξ], then dg = Gᵀ·dU·G).
 func WinogradGrad(v []float32, ldv int, dy []float32, planes, h, w int) {
 	winogradCheck("WinogradGrad", v, ldv, dy, planes, h, w)
+	if pairs := winogradPairs(h, w); pairs > 0 && planes > 0 {
+		winogradGradPairsAsm(&v[0], ldv, &dy[0], planes*pairs)
+		return
+	}
 	tw := w / 2
 	if lanes := winogradLanes(tw); lanes > 0 && planes > 0 {
 		winogradGradAsm(lanes, &v[0], ldv, &dy[0], &dy[w], tw/lanes, planes*h/2)

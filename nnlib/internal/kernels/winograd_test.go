@@ -8,9 +8,11 @@ import (
 )
 
 // winogradShapes are plane sizes covering the assembly's 8-tile blocks
-// (one, two, four per row), its 4-tile blocks (w = 8 and w = 24) and the
-// Go rows (w = 2, 6, 12), with one and several tile rows.
-var winogradShapes = [][2]int{{2, 2}, {4, 8}, {8, 8}, {6, 16}, {16, 16}, {32, 32}, {4, 24}, {2, 64}, {6, 6}, {4, 12}}
+// (one, two, four per row), its 4-tile blocks (w = 24, and w = 8 with an
+// odd number of tile rows), its pairs of 4-tile rows (w = 8: one, two and
+// three pairs per plane) and the Go rows (w = 2, 6, 12), with one and
+// several tile rows.
+var winogradShapes = [][2]int{{2, 2}, {4, 8}, {8, 8}, {12, 8}, {6, 8}, {2, 8}, {6, 16}, {16, 16}, {32, 32}, {4, 24}, {2, 64}, {6, 6}, {4, 12}}
 
 // btdb returns (Bᵀ·d·B)[ξ] of tile (ty, tx) of plane x (h×w), in float64.
 func btdb(x []float32, h, w, ty, tx, xi int) float64 {

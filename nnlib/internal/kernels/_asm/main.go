@@ -60,6 +60,9 @@ func main() {
 		winogradOutput(lanes)
 		winogradGrad(lanes)
 	}
+	winogradInputPairs()
+	winogradOutputPairs()
+	winogradGradPairs()
 
 	for _, w := range []width{avx512, avx2} {
 		binary(w, "add", func(x, y, d VecVirtual) { w.op3(VADDPS, y, x, d) })
@@ -1315,8 +1318,8 @@ func winogradInput(lanes int) {
 	VPCMPEQD(ones, ones, ones)
 	VPBLENDD(U8(1), zero, ones, maskFirst)
 	VPBLENDD(U8(1<<(lanes-1)), zero, ones, maskLast)
-	// row returns the column transform (d0−d2, d1+d2, d2−d1, d1−d3) of
-	// one input row, with d0…d3 the columns 2tx−1 … 2tx+2 of each tile.
+	// row loads the four vectors of one input row (columns 2tx−1 … for
+	// each tile, at −4, −4 + 4·lanes, 4 and 4 + 4·lanes bytes).
 	row := func(r Register, first, last bool) [4]VecVirtual {
 		alo, ahi, blo, bhi := vec(), vec(), vec(), vec()
 		if first {
@@ -1331,38 +1334,11 @@ func winogradInput(lanes int) {
 		} else {
 			VMOVUPS(Mem{Base: r, Disp: 4 + 4*lanes}, bhi)
 		}
-		d0, d1 := deinterleave(lanes, alo, ahi, vec)
-		d2, d3 := deinterleave(lanes, blo, bhi, vec)
-		var c [4]VecVirtual
-		for i := range c {
-			c[i] = vec()
-		}
-		VSUBPS(d2, d0, c[0])
-		VADDPS(d2, d1, c[1])
-		VSUBPS(d1, d2, c[2])
-		VSUBPS(d3, d1, c[3])
-		return c
+		return [4]VecVirtual{alo, ahi, blo, bhi}
 	}
 	body := func(first, last bool) {
-		c1 := row(rows[1], first, last)
-		c2 := row(rows[2], first, last)
-		t := vec()
-		for j := 0; j < 4; j++ {
-			VADDPS(c2[j], c1[j], t)
-			VMOVUPS(t, xiAddr(base, ld, ld3, 4+j))
-			VSUBPS(c1[j], c2[j], t)
-			VMOVUPS(t, xiAddr(base, ld, ld3, 8+j))
-		}
-		c0 := row(rows[0], first, last)
-		for j := 0; j < 4; j++ {
-			VSUBPS(c2[j], c0[j], t)
-			VMOVUPS(t, xiAddr(base, ld, ld3, j))
-		}
-		c3 := row(rows[3], first, last)
-		for j := 0; j < 4; j++ {
-			VSUBPS(c3[j], c1[j], t)
-			VMOVUPS(t, xiAddr(base, ld, ld3, 12+j))
-		}
+		winogradInputBody(lanes, vec, func(i int) [4]VecVirtual { return row(rows[i], first, last) },
+			func(xi int, v VecVirtual) { VMOVUPS(v, xiAddr(base, ld, ld3, xi)) })
 	}
 	winogradRows(name, count, body, func() {
 		for _, r := range rows {
@@ -1382,6 +1358,50 @@ func winogradInput(lanes int) {
 		MOVQ(rows[3], rows[2])
 		ADDQ(t, rows[3])
 	})
+}
+
+// winogradInputBody emits the input transform of one block from its four
+// input rows, load(i) returning row i's four vectors (see row in
+// winogradInput), in the order of winogradInputRow's sums; store(ξ, v)
+// writes position ξ.
+func winogradInputBody(lanes int, vec func() VecVirtual, load func(i int) [4]VecVirtual, store func(xi int, v VecVirtual)) {
+	// col returns the column transform (d0−d2, d1+d2, d2−d1, d1−d3) of one
+	// input row, with d0…d3 the columns 2tx−1 … 2tx+2 of each tile.
+	col := func(i int) [4]VecVirtual {
+		l := load(i)
+		d0, d1 := deinterleave(lanes, l[0], l[1], vec)
+		d2, d3 := deinterleave(lanes, l[2], l[3], vec)
+		var c [4]VecVirtual
+		for i := range c {
+			c[i] = vec()
+		}
+		VSUBPS(d2, d0, c[0])
+		VADDPS(d2, d1, c[1])
+		VSUBPS(d1, d2, c[2])
+		VSUBPS(d3, d1, c[3])
+		return c
+	}
+	// Two rows' column transforms live at a time (the pair kernels have
+	// no registers to spare for a third).
+	c0 := col(0)
+	c2 := col(2)
+	for j := 0; j < 4; j++ {
+		VSUBPS(c2[j], c0[j], c0[j])
+		store(j, c0[j])
+	}
+	c1 := col(1)
+	t := vec()
+	for j := 0; j < 4; j++ {
+		VADDPS(c2[j], c1[j], t)
+		store(4+j, t)
+		VSUBPS(c1[j], c2[j], c2[j])
+		store(8+j, c2[j])
+	}
+	c3 := col(3)
+	for j := 0; j < 4; j++ {
+		VSUBPS(c3[j], c1[j], c1[j])
+		store(12+j, c1[j])
+	}
 }
 
 // winogradOutput emits winogradOutput<lanes>AVX2(y0, y1, m, ldm, nb, bias,
@@ -1410,30 +1430,8 @@ func winogradOutput(lanes int) {
 		VMOVUPS(o1, Mem{Base: y, Disp: 4 * lanes})
 	}
 	body := func(accumulate bool) {
-		// s_i = row combination i of Aᵀ·M (i = 0, 1), column by column.
-		var s [2][4]VecVirtual
-		for j := 0; j < 4; j++ {
-			m0, m1, m2, m3 := vec(), vec(), vec(), vec()
-			VMOVUPS(xiAddr(base, ld, ld3, j), m0)
-			VMOVUPS(xiAddr(base, ld, ld3, 4+j), m1)
-			VMOVUPS(xiAddr(base, ld, ld3, 8+j), m2)
-			VMOVUPS(xiAddr(base, ld, ld3, 12+j), m3)
-			s[0][j], s[1][j] = vec(), vec()
-			VADDPS(m1, m0, s[0][j])
-			VADDPS(m2, s[0][j], s[0][j])
-			VSUBPS(m2, m1, s[1][j])
-			VSUBPS(m3, s[1][j], s[1][j])
-		}
-		for i, y := range out {
-			a, b := vec(), vec()
-			VADDPS(s[i][1], s[i][0], a)
-			VADDPS(s[i][2], a, a)
-			VADDPS(bias, a, a)
-			VSUBPS(s[i][2], s[i][1], b)
-			VSUBPS(s[i][3], b, b)
-			VADDPS(bias, b, b)
-			store(y, a, b, accumulate)
-		}
+		winogradOutputBody(vec, bias, func(xi int) Mem { return xiAddr(base, ld, ld3, xi) },
+			func(i int, a, b VecVirtual) { store(out[i], a, b, accumulate) })
 	}
 	advance := func() {
 		for _, y := range out {
@@ -1450,6 +1448,242 @@ func winogradOutput(lanes int) {
 	winogradRows(name+"_add", count, func(bool, bool) { body(true) }, advance, func() { nextPair(out[0], out[1]) })
 }
 
+// winogradOutputBody emits the output transform of one block from the 16
+// positions at at(ξ), in the order of winogradOutputRow's sums: output row
+// i (0, 1) of the tile row as its even (a) and odd (b) columns, bias added,
+// handed to store(i, a, b).
+func winogradOutputBody(vec func() VecVirtual, bias VecVirtual, at func(xi int) Mem, store func(i int, a, b VecVirtual)) {
+	// s_i = row combination i of Aᵀ·M (i = 0, 1), column by column.
+	var s [2][4]VecVirtual
+	for j := 0; j < 4; j++ {
+		m0, m1, m2, m3 := vec(), vec(), vec(), vec()
+		VMOVUPS(at(j), m0)
+		VMOVUPS(at(4+j), m1)
+		VMOVUPS(at(8+j), m2)
+		VMOVUPS(at(12+j), m3)
+		s[0][j], s[1][j] = vec(), vec()
+		VADDPS(m1, m0, s[0][j])
+		VADDPS(m2, s[0][j], s[0][j])
+		VSUBPS(m2, m1, s[1][j])
+		VSUBPS(m3, s[1][j], s[1][j])
+	}
+	for i := range 2 {
+		a, b := vec(), vec()
+		VADDPS(s[i][1], s[i][0], a)
+		VADDPS(s[i][2], a, a)
+		VADDPS(bias, a, a)
+		VSUBPS(s[i][2], s[i][1], b)
+		VSUBPS(s[i][3], b, b)
+		VADDPS(bias, b, b)
+		store(i, a, b)
+	}
+}
+
+// winogradGradBody emits the gradient transform of one block from its two
+// gradient rows, load(i) returning row i's two vectors (lo, hi), in the
+// order of winogradGradRow's sums; store(ξ, v) writes position ξ.
+func winogradGradBody(lanes int, vec func() VecVirtual, zero VecVirtual, load func(i int) (lo, hi VecVirtual), store func(xi int, v VecVirtual)) {
+	// col returns (p, p+q, p−q, −q) of one gradient row, p and q its even
+	// and odd columns.
+	col := func(i int) [4]VecVirtual {
+		lo, hi := load(i)
+		p, q := deinterleave(lanes, lo, hi, vec)
+		var c [4]VecVirtual
+		c[0] = p
+		c[1], c[2], c[3] = vec(), vec(), vec()
+		VADDPS(q, p, c[1])
+		VSUBPS(q, p, c[2])
+		VSUBPS(q, zero, c[3])
+		return c
+	}
+	a := col(0)
+	b := col(1)
+	t := vec()
+	for j := 0; j < 4; j++ {
+		store(j, a[j])
+		VADDPS(b[j], a[j], t)
+		store(4+j, t)
+		VSUBPS(b[j], a[j], t)
+		store(8+j, t)
+		VSUBPS(b[j], zero, t)
+		store(12+j, t)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The F(2×2, 3×3) transforms of 8-wide planes (4 tiles per tile row), two
+// tile rows at a time: the low half of each ymm holds the tiles of tile row
+// 2q, the high half those of tile row 2q+1, and the 4-lane kernels'
+// arithmetic (shuffles within 128-bit halves) runs on both halves at once.
+// Tile rows 2q and 2q+1 are consecutive in the transform buffers, so a
+// vector store writes both. Rows are 32 bytes, so every row lies at a
+// constant offset from one pointer.
+
+// pairRow loads the 16 bytes at lo into the low half of a fresh ymm and
+// those at hi into its high half, each through the mask at mask (a vector
+// in the frame, loaded when used: registers are short) when it is not nil;
+// a nil address leaves its half zero (the padding rows above and below a
+// plane).
+func pairRow(lo, hi *Mem, mask *Mem) VecVirtual {
+	load := func(m Mem) VecVirtual {
+		x := XMM() // a VEX load of 16 bytes zeroes the high half
+		if mask != nil {
+			mv := XMM()
+			VMOVUPS(*mask, mv)
+			VMASKMOVPS(m, mv, x)
+		} else {
+			VMOVUPS(m, x)
+		}
+		return x
+	}
+	y := YMM()
+	switch {
+	case lo == nil:
+		VXORPS(y, y, y)
+		VINSERTF128(U8(1), load(*hi), y, y)
+	case hi == nil:
+		return load(*lo).AsY().(VecVirtual)
+	case mask != nil:
+		x := load(*lo)
+		VINSERTF128(U8(1), load(*hi), x.AsY(), y)
+	default:
+		VINSERTF128(U8(1), *hi, load(*lo).AsY(), y)
+	}
+	return y
+}
+
+// winogradInputPairs emits winogradInputPairsAVX2(v, ldv, x, nb, rows):
+// the input transform of rows consecutive 8×h planes at x, nb = h/4 pairs
+// of tile rows each (the assembly of winogradInputRow, two tile rows at a
+// time).
+func winogradInputPairs() {
+	name := "winogradInputPairsAVX2"
+	TEXT(name, NOSPLIT, "func(v *float32, ldv int, x *float32, nb, rows int)")
+	Pragma("noescape")
+	Doc(name + " is the assembly of winogradInputRow for 8-wide planes, two tile rows at a time (see there).")
+	base, ld, ld3 := xiBases("v", "ldv")
+	r := Load(Param("x"), GP64())
+	SUBQ(U8(32), r) // row −1 of the first pair
+	count := Load(Param("rows"), GP64())
+	// The masks of column −1 (lane 0) and column 8 (lane 3), in the frame.
+	frame := AllocLocal(32)
+	maskFirst, maskLast := frame, frame.Offset(16)
+	{
+		zero, ones, m := XMM(), XMM(), XMM()
+		VXORPS(zero, zero, zero)
+		VPCMPEQD(ones, ones, ones)
+		VPBLENDD(U8(1), zero, ones, m)
+		VMOVUPS(m, maskFirst)
+		VPBLENDD(U8(8), zero, ones, m)
+		VMOVUPS(m, maskLast)
+	}
+	body := func(first, last bool) {
+		// Input row i of tile row 2q is row 4q − 1 + i of the plane, at
+		// r + 32i; that of tile row 2q+1 two rows further.
+		load := func(i int) [4]VecVirtual {
+			var l [4]VecVirtual
+			for k, disp := range [4]int{-4, 12, 4, 20} {
+				lo, hi := &Mem{Base: r, Disp: 32*i + disp}, &Mem{Base: r, Disp: 32*(i+2) + disp}
+				if first && i == 0 {
+					lo = nil
+				}
+				if last && i == 3 {
+					hi = nil
+				}
+				var mask *Mem
+				switch k {
+				case 0:
+					mask = &maskFirst
+				case 3:
+					mask = &maskLast
+				}
+				l[k] = pairRow(lo, hi, mask)
+			}
+			return l
+		}
+		winogradInputBody(4, YMM, load, func(xi int, v VecVirtual) { VMOVUPS(v, xiAddr(base, ld, ld3, xi)) })
+	}
+	winogradRows(name, count, body, func() {
+		ADDQ(U32(4*32), r)
+		for _, b := range base {
+			ADDQ(U8(32), b)
+		}
+	}, func() {}) // the pairs of consecutive planes follow each other
+}
+
+// winogradOutputPairs emits winogradOutputPairsAVX2(y, m, ldm, nb, rows,
+// bias, add): the output transform of nb pairs of tile rows of 8-wide
+// planes into the output rows from y (the assembly of winogradOutputRow,
+// two tile rows at a time; rows = 1).
+func winogradOutputPairs() {
+	name := "winogradOutputPairsAVX2"
+	TEXT(name, NOSPLIT, "func(y, m *float32, ldm, nb, rows int, bias float32, add int)")
+	Pragma("noescape")
+	Doc(name + " is the assembly of winogradOutputRow for 8-wide planes, two tile rows at a time (see there).")
+	y := Load(Param("y"), GP64())
+	base, ld, ld3 := xiBases("m", "ldm")
+	count := Load(Param("rows"), GP64())
+	add := Load(Param("add"), GP64())
+	bias := YMM()
+	VBROADCASTSS(param("bias"), bias)
+	body := func(accumulate bool) {
+		winogradOutputBody(YMM, bias, func(xi int) Mem { return xiAddr(base, ld, ld3, xi) }, func(i int, a, b VecVirtual) {
+			// Output row i of tile row 2q is row 4q + i (the low halves),
+			// that of tile row 2q+1 row 4q + 2 + i (the high halves).
+			rows := [2]Mem{{Base: y, Disp: 32 * i}, {Base: y, Disp: 32 * (2 + i)}}
+			o0, o1 := interleave(8, a, b, YMM)
+			for k, o := range [2]VecVirtual{o0, o1} {
+				if accumulate {
+					VADDPS(rows[k], o, o)
+				}
+				VMOVUPS(o, rows[k])
+			}
+		})
+	}
+	advance := func() {
+		ADDQ(U32(4*32), y)
+		for _, b := range base {
+			ADDQ(U8(32), b)
+		}
+	}
+	TESTQ(add, add)
+	JNZ(LabelRef(name + "_add"))
+	winogradRows(name, count, func(bool, bool) { body(false) }, advance, func() {})
+	Label(name + "_add")
+	winogradRows(name+"_add", count, func(bool, bool) { body(true) }, advance, func() {})
+}
+
+// winogradGradPairs emits winogradGradPairsAVX2(v, ldv, dy, nb, rows): the
+// gradient transform of nb pairs of tile rows of 8-wide planes from the
+// gradient rows from dy (the assembly of winogradGradRow, two tile rows at
+// a time; rows = 1).
+func winogradGradPairs() {
+	name := "winogradGradPairsAVX2"
+	TEXT(name, NOSPLIT, "func(v *float32, ldv int, dy *float32, nb, rows int)")
+	Pragma("noescape")
+	Doc(name + " is the assembly of winogradGradRow for 8-wide planes, two tile rows at a time (see there).")
+	base, ld, ld3 := xiBases("v", "ldv")
+	dy := Load(Param("dy"), GP64())
+	count := Load(Param("rows"), GP64())
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	body := func(bool, bool) {
+		winogradGradBody(4, YMM, zero, func(i int) (lo, hi VecVirtual) {
+			// Gradient row i of tile row 2q is row 4q + i, that of tile
+			// row 2q+1 row 4q + 2 + i; lo holds their columns 0…3, hi 4…7.
+			lo = pairRow(&Mem{Base: dy, Disp: 32 * i}, &Mem{Base: dy, Disp: 32 * (2 + i)}, nil)
+			hi = pairRow(&Mem{Base: dy, Disp: 32*i + 16}, &Mem{Base: dy, Disp: 32*(2+i) + 16}, nil)
+			return lo, hi
+		}, func(xi int, v VecVirtual) { VMOVUPS(v, xiAddr(base, ld, ld3, xi)) })
+	}
+	winogradRows(name, count, body, func() {
+		ADDQ(U32(4*32), dy)
+		for _, b := range base {
+			ADDQ(U8(32), b)
+		}
+	}, func() {})
+}
+
 // winogradGrad emits winogradGrad<lanes>AVX2(v, ldv, y0, y1, nb): the
 // transform A·dY·Aᵀ of the output gradient of one tile row (rows y0, y1),
 // the operand of the weight gradient in the Winograd domain.
@@ -1464,34 +1698,13 @@ func winogradGrad(lanes int) {
 	count := Load(Param("rows"), GP64())
 	zero := vec()
 	VXORPS(zero, zero, zero)
-	// col returns (p, p+q, p−q, −q) of one gradient row, p and q its even
-	// and odd columns.
-	col := func(y Register) [4]VecVirtual {
-		lo, hi := vec(), vec()
-		VMOVUPS(Mem{Base: y}, lo)
-		VMOVUPS(Mem{Base: y, Disp: 4 * lanes}, hi)
-		p, q := deinterleave(lanes, lo, hi, vec)
-		var c [4]VecVirtual
-		c[0] = p
-		c[1], c[2], c[3] = vec(), vec(), vec()
-		VADDPS(q, p, c[1])
-		VSUBPS(q, p, c[2])
-		VSUBPS(q, zero, c[3])
-		return c
-	}
 	body := func(bool, bool) {
-		a := col(in[0])
-		b := col(in[1])
-		t := vec()
-		for j := 0; j < 4; j++ {
-			VMOVUPS(a[j], xiAddr(base, ld, ld3, j))
-			VADDPS(b[j], a[j], t)
-			VMOVUPS(t, xiAddr(base, ld, ld3, 4+j))
-			VSUBPS(b[j], a[j], t)
-			VMOVUPS(t, xiAddr(base, ld, ld3, 8+j))
-			VSUBPS(b[j], zero, t)
-			VMOVUPS(t, xiAddr(base, ld, ld3, 12+j))
-		}
+		winogradGradBody(lanes, vec, zero, func(i int) (lo, hi VecVirtual) {
+			lo, hi = vec(), vec()
+			VMOVUPS(Mem{Base: in[i]}, lo)
+			VMOVUPS(Mem{Base: in[i], Disp: 4 * lanes}, hi)
+			return lo, hi
+		}, func(xi int, v VecVirtual) { VMOVUPS(v, xiAddr(base, ld, ld3, xi)) })
 	}
 	winogradRows(name, count, body, func() {
 		for _, y := range in {
