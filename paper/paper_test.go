@@ -141,9 +141,9 @@ func TestParseEntriesErrors(t *testing.T) {
 		{"factor <= 1", `direction: ">="`, "direction: within\n  factor: 1", "factor"},
 		{"bad range", `direction: ">="`, "direction: within\n  range: [2, 1]", "range"},
 		{"finite with value", `direction: ">="`, "direction: finite", "finite"},
-		{"bad guard", "profiles: [quick]", "profiles: [quick]\n  requires: [{experiment: coarsening, run: r, metric: m, direction: within, value: 1}]", "requires"},
+		{"bad guard", "profiles: [quick]", "profiles: [quick]\n  requires: [{run: r, metric: m, direction: within, value: 1}]", "requires"},
 		{"bad unit", "value: 1", "value: 1\n  unit: pts", "unit"},
-		{"guard of another experiment", "profiles: [quick]", "profiles: [quick]\n  requires: [{experiment: rk-consistency, run: r, metric: m, direction: \">=\", value: 1}]", "own experiment"},
+		{"guard naming an experiment", "profiles: [quick]", "profiles: [quick]\n  requires: [{experiment: rk-consistency, run: r, metric: m, direction: \">=\", value: 1}]", "field experiment not found"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,7 +236,7 @@ func fakeLookup(recs map[string]fakeRec) Lookup {
 func TestJudge(t *testing.T) {
 	crit := Entry{ID: "c", Claim: "c", Experiment: "incremental-training", Run: "summary", Metric: "ratio",
 		Direction: AtLeast, Value: 1.3, Criterion: "ratio ≥ 1.3", Source: "[INFERRED]", Location: "pre-registered quick criteria", Profiles: []string{"quick"},
-		Requires: []Guard{{Experiment: "incremental-training", Run: "train/a", Metric: "acc_full_test", Direction: AtLeast, Value: 0.45}}}
+		Requires: []Guard{{Run: "train/a", Metric: "acc_full_test", Direction: AtLeast, Value: 0.45}}}
 	acc := Entry{ID: "p", Claim: "b", Experiment: "rk-consistency", Run: "sweep/x", Metric: "accuracy{eval=euler}@2", Unit: "%",
 		Direction: Within, Value: 90.9, AbsTol: 1, Source: "[NB]", Location: "cell 18", Profiles: []string{"paper"}}
 	fac := Entry{ID: "f", Claim: "a", Experiment: "resnets-as-integrators", Run: "pendulum", Metric: "e", Direction: Within,
@@ -362,7 +362,7 @@ func TestForProfileNarrows(t *testing.T) {
 func TestJudgeSeeds(t *testing.T) {
 	crit := Entry{ID: "c", Claim: "c", Experiment: "incremental-training", Run: "summary", Metric: "ratio",
 		Direction: AtLeast, Value: 1.3, Criterion: "ratio ≥ 1.3", Source: "[INFERRED]", Location: "pre-registered quick criteria", Profiles: []string{"quick"},
-		Requires: []Guard{{Experiment: "incremental-training", Run: "train/a", Metric: "acc_full_test", Direction: AtLeast, Value: 0.45}}}
+		Requires: []Guard{{Run: "train/a", Metric: "acc_full_test", Direction: AtLeast, Value: 0.45}}}
 	ok := func(vs ...float64) []Measurement {
 		var ms []Measurement
 		for i, v := range vs {
