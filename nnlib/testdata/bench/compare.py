@@ -5,8 +5,8 @@ Per round, for 1 and 2 threads: nnlib's training-step benchmarks (ResNet-20, eul
 rk4-classic-4; batch 128), torch_reference.py on the same models, nnlib's Sgemm and OpenBLAS's cblas_sgemm at
 n = 512 and 1024. Both sides are timed the same way: a training step as the best of 3 windows of at least 1 s
 (torch_reference.py: 3 windows of 1 s; nnlib: -test.count 3 with -test.benchtime 1s, each count's mean), an
-sgemm as the best of 3 repetitions of max(3, 3e10 / (2n³)) products (openblas_sgemm.c; nnlib: -test.count 3
-with that -test.benchtime). The machines are shared and noisy, so the table compares medians over rounds of
+sgemm as the best of 3 repetitions of the product count openblas_sgemm.c prints (max(3, 3e10 / (2n³)); nnlib:
+-test.count 3 with that -test.benchtime). The machines are shared and noisy, so the table compares medians over rounds of
 ratios taken within a round. Nothing else may run meanwhile (no training, no tests).
 
 Needs: python3-torch and libopenblas-dev (Debian), gcc, go. Run from the repository root:
@@ -59,11 +59,6 @@ def gobench(binary, pattern, metric, benchtime, best, *extra):
     return res, out
 
 
-def sgemm_iters(n):
-    """openblas_sgemm.c's products per repetition at size n."""
-    return max(3, int(3e10 / (2.0 * n ** 3)))
-
-
 def round_(bins, threads):
     """One round at one thread count: {item: (nnlib, reference)} in ms/step or GFLOP/s."""
     clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
@@ -81,14 +76,16 @@ def round_(bins, threads):
         m = re.match(r"^(\S+): ([\d.]+) ms/step", line)
         if m:
             theirs[m.group(1)] = float(m.group(2))
+    out = sh([bins["openblas"], str(threads)] + [str(n) for n in SIZES], env=clean)
+    blas, iters = {}, {}
+    for m in re.finditer(r"n=(\d+) ([\d.]+) GFLOP/s \(best of 3 repetitions of (\d+) products\)", out):
+        blas[int(m.group(1))], iters[int(m.group(1))] = float(m.group(2)), int(m.group(3))
     res, log = {}, ""
-    for n in SIZES:
-        r, out = gobench(bins["kernels"], f"^BenchmarkSgemm$/^n={n}$/^threads={threads}$", "GFLOP/s", f"{sgemm_iters(n)}x", max, "-test.v")
+    for n in SIZES:  # nnlib's repetitions as long as the OpenBLAS program's
+        r, out = gobench(bins["kernels"], f"^BenchmarkSgemm$/^n={n}$/^threads={threads}$", "GFLOP/s", f"{iters[n]}x", max, "-test.v")
         res.update(r)
         log += out
     level = re.search(r"kernel level (\w+)", log)  # BenchmarkSgemm logs the level nnlib chose (printed with -test.v)
-    out = sh([bins["openblas"], str(threads)] + [str(n) for n in SIZES], env=clean)
-    blas = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"n=(\d+) ([\d.]+) GFLOP/s", out)}
     rows = {m: (ours[m], theirs[m]) for m in MODELS}
     for n in SIZES:
         rows[f"sgemm n={n}"] = (res[f"Sgemm/n={n}/threads={threads}"], blas[n])
